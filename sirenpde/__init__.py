@@ -1,0 +1,1 @@
+"""sirenpde: PDEs with SIRENs."""
