@@ -1,0 +1,147 @@
+"""The command line: ``sirenpde solve | check | plot``. The only module that prints.
+
+Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 a failure while running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="sirenpde", description="Solve PDEs with SIRENs from a YAML problem file.")
+    p.add_argument("--version", action="version", version=f"sirenpde {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    solve = sub.add_parser("solve", help="train on a problem file and write the result to HDF5")
+    solve.add_argument("file", help="the problem file (YAML)")
+    solve.add_argument("--steps", type=int, help="Adam steps (overrides training.steps)")
+    solve.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides training.device)")
+    solve.add_argument("--seed", type=int, help="random seed (overrides training.seed)")
+    solve.add_argument("--out", help="result file (overrides output.path)")
+    solve.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    check = sub.add_parser("check", help="validate a problem file without training")
+    check.add_argument("file", help="the problem file (YAML)")
+    plot = sub.add_parser("plot", help="draw the fields, errors and loss curves of a result")
+    plot.add_argument("result", help="a result file written by `sirenpde solve`")
+    plot.add_argument("--out", help="folder for the PNG files (default: next to the result)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from .config import ConfigError  # torch is imported here, after --help/--version
+
+    try:
+        return {"solve": _solve, "check": _check, "plot": _plot}[args.command](args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _check(args) -> int:
+    from .config import load_problem_file
+
+    spec = load_problem_file(args.file)
+    names = ", ".join(c.name for c in spec.problem.constraints)
+    print(f"{args.file}: ok ({spec.problem.kind}, axes {', '.join(spec.problem.axes)}; constraints: {names})")
+    return EXIT_OK
+
+
+def _solve(args) -> int:
+    import dataclasses
+
+    from .config import ConfigError, load_problem_file
+    from .io_hdf5 import save
+    from .train import TrainingError, train
+
+    spec = load_problem_file(args.file)
+    overrides = {k: v for k, v in (("steps", args.steps), ("device", args.device), ("seed", args.seed))
+                 if v is not None}
+    try:
+        training = dataclasses.replace(spec.training, **overrides)
+    except ValueError as err:
+        raise ConfigError(f"bad command-line option: {_first_line(err)}") from None
+    out = Path(args.out or spec.output_path)
+    if not out.parent.exists():
+        raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
+    progress = _ProgressBar(training.steps + training.lbfgs_steps, enabled=not args.quiet)
+    try:
+        solution = train(spec.problem, config=training, model_config=spec.model, callback=progress)
+    except (TrainingError, ValueError) as err:
+        progress.close()
+        print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    progress.close()
+    errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
+    info = solution.info
+    summary = f"wrote {out} ({info['steps']}+{info['lbfgs_steps']} steps in {info['wall_time']:.1f} s on {info['device']})"
+    print(summary)
+    for name, e in errors.items():
+        print(f"relative L2 error of {name} against the exact solution: {e:.3e}")
+    return EXIT_OK
+
+
+def _plot(args) -> int:
+    from .plotting import plot_result
+
+    result = Path(args.result)
+    if not result.is_file():
+        print(f"error: {result}: file not found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    folder = Path(args.out) if args.out else result.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        written = plot_result(result, folder)
+    except (OSError, ValueError, KeyError) as err:
+        print(f"error: {result}: {_first_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _first_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+class _ProgressBar:
+    """tqdm on a terminal; silent when quiet or when stderr is not a TTY."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="step", dynamic_ncols=True)
+
+    def __call__(self, progress) -> None:
+        if self.bar is not None:
+            self.bar.update(progress.step - self.bar.n)
+            self.bar.set_postfix_str(f"loss {progress.loss:.3e} ({progress.phase})", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

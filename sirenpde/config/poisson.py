@@ -1,0 +1,77 @@
+"""The ``problem: poisson`` file: −Δu = f with Dirichlet/Neumann parts and optional supervision."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..problem import Problem
+from ..problems.poisson import poisson
+from .compile import Compiler
+from .schema import Expr, FileBase, PositiveInt, Section, Weight
+
+__all__ = ["PoissonFile"]
+
+
+class PoissonPDE(Section):
+    source: Expr = 0.0
+    points: PositiveInt = 2000
+    weight: Weight = 1.0
+
+
+class PoissonCondition(Section):
+    type: Literal["dirichlet", "neumann"]
+    on: str = "boundary"
+    value: Expr
+    points: PositiveInt = 500
+    weight: Weight = 1.0
+
+
+class GradientSupervision(Section):
+    value: list[Expr]
+    points: PositiveInt = 2000
+    weight: Weight = 1.0
+
+
+class LaplacianSupervision(Section):
+    value: Expr
+    points: PositiveInt = 2000
+    weight: Weight = 1.0
+
+
+class PoissonFile(FileBase):
+    """−Δu = f in the domain (``pde: null`` drops it), boundary conditions, supervision terms."""
+
+    problem: Literal["poisson"]
+    pde: PoissonPDE | None = PoissonPDE()
+    boundary: list[PoissonCondition] = []
+    gradient: GradientSupervision | None = None
+    laplacian: LaplacianSupervision | None = None
+
+    def build(self, compile_: Compiler) -> Problem:
+        domain = self.domain.domain
+        points: dict[str, int] = {}
+        weights: dict[str, float] = {}
+        parts = {"dirichlet": {}, "neumann": {}}
+        source = None
+        if self.pde is not None:
+            source = compile_(("pde", "source"), self.pde.source)
+            points["pde"], weights["pde"] = self.pde.points, self.pde.weight
+        for i, c in enumerate(self.boundary):
+            part = compile_.boundary_part(("boundary", i, "on"), domain, c.on)
+            name = f"{c.type}:{part or 'boundary'}"
+            if name in points:
+                raise compile_.error(("boundary", i, "on"), f"a second {c.type} condition on {c.on!r}")
+            parts[c.type][part] = compile_(("boundary", i, "value"), c.value, normals=True)
+            points[name], weights[name] = c.points, c.weight
+        gradient = laplacian = None
+        if self.gradient is not None:
+            gradient = [compile_(("gradient", "value", k), v) for k, v in enumerate(self.gradient.value)]
+            points["gradient"], weights["gradient"] = self.gradient.points, self.gradient.weight
+        if self.laplacian is not None:
+            laplacian = compile_(("laplacian", "value"), self.laplacian.value)
+            points["laplacian"], weights["laplacian"] = self.laplacian.points, self.laplacian.weight
+        return poisson(
+            domain, source, dirichlet=parts["dirichlet"], neumann=parts["neumann"], gradient=gradient,
+            laplacian=laplacian, exact=compile_.exact(self.exact), axes=compile_.axes,
+            points=points, weights=weights, norm=self.norm,
+        )

@@ -1,0 +1,152 @@
+"""The parts of a problem file every family shares: domain, axes, exact solution, model, training, output.
+
+Each domain node validates by building its :mod:`sirenpde.domains` object, so a geometric error
+(a degenerate polygon, a hole that swallows the square) is reported at the node that caused it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from ..domains import AbstractDomain, Ball, Box, Difference, Polygon, SpaceTime, Union
+from ..settings import ModelConfig, TrainConfig
+
+__all__ = ["Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PositiveInt", "Weight"]
+
+
+class Section(BaseModel):
+    """A block of a problem file: unknown keys, NaN and infinity are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _expression_input(value: Any) -> str | float:
+    # Text is compiled later, against the problem's axes; numbers are constants. Nothing else.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"expected an expression (text such as 'sin(pi*x)' or a number), found {value!r}")
+    return value if isinstance(value, str) else float(value)
+
+
+Expr = Annotated[Any, BeforeValidator(_expression_input)]
+PositiveInt = Annotated[int, Field(ge=1)]
+Weight = Annotated[float, Field(ge=0)]
+Vector = list[float]
+
+
+class BoxNode(Section):
+    lo: Vector
+    hi: Vector
+
+
+class BallNode(Section):
+    center: Vector
+    radius: Annotated[float, Field(gt=0)]
+
+
+class PolygonNode(Section):
+    vertices: list[Vector]
+
+
+class DifferenceNode(Section):
+    base: DomainNode
+    holes: Annotated[list[DomainNode], Field(min_length=1)]
+    names: list[str] | None = None
+
+
+class SpaceTimeNode(Section):
+    space: DomainNode
+    t: Annotated[Vector, Field(min_length=2, max_length=2)]
+
+
+class DomainNode(Section):
+    """Exactly one of ``box``, ``disk``/``ball``, ``polygon``, ``difference``, ``union``, ``spacetime``."""
+
+    box: BoxNode | None = None
+    disk: BallNode | None = None
+    ball: BallNode | None = None
+    polygon: PolygonNode | None = None
+    difference: DifferenceNode | None = None
+    union: Annotated[list[DomainNode], Field(min_length=2)] | None = None
+    spacetime: SpaceTimeNode | None = None
+    _domain: AbstractDomain = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _build(self) -> DomainNode:
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a domain is exactly one of {', '.join(type(self).model_fields)};"
+                f" found {', '.join(given) or 'none'}"
+            )
+        self._domain = _BUILDERS[given[0]](getattr(self, given[0]))
+        return self
+
+    @property
+    def domain(self) -> AbstractDomain:
+        return self._domain
+
+
+def _ball(node: BallNode) -> AbstractDomain:
+    return Ball(tuple(node.center), node.radius)
+
+
+def _disk(node: BallNode) -> AbstractDomain:
+    if len(node.center) != 2:
+        raise ValueError(f"a disk needs a 2-D center; found {len(node.center)} coordinates (use ball)")
+    return _ball(node)
+
+
+_BUILDERS = {
+    "box": lambda n: Box(tuple(n.lo), tuple(n.hi)),
+    "disk": _disk,
+    "ball": _ball,
+    "polygon": lambda n: Polygon(tuple(tuple(v) for v in n.vertices)),
+    "difference": lambda n: Difference(
+        n.base.domain, tuple(h.domain for h in n.holes), tuple(n.names) if n.names else None
+    ),
+    "union": lambda parts: Union(tuple(p.domain for p in parts)),
+    "spacetime": lambda n: SpaceTime(n.space.domain, n.t[0], n.t[1]),
+}
+
+
+class OutputSection(Section):
+    """Where the result goes and how finely it is sampled."""
+
+    path: str | None = None
+    resolution: PositiveInt | list[PositiveInt] | None = None
+
+
+class FileBase(Section):
+    """Keys every problem file has; a family adds its own."""
+
+    problem: str
+    title: str = ""
+    axes: list[str] | None = None
+    domain: DomainNode
+    exact: Expr | None = None
+    norm: Literal["l2", "l1"] = "l2"
+    model: ModelConfig = ModelConfig()
+    training: TrainConfig = TrainConfig()
+    output: OutputSection = OutputSection()
+
+    @model_validator(mode="after")
+    def _check_axes(self) -> FileBase:
+        self.axis_names()
+        return self
+
+    def axis_names(self) -> tuple[str, ...]:
+        """The coordinate names: as given, or x, y, z (then t for space-time) by dimension."""
+        d = self.domain.domain.dim
+        if self.axes is not None:
+            if len(self.axes) != d or len(set(self.axes)) != d:
+                raise ValueError(f"axes must be {d} distinct names for this domain; found {self.axes}")
+            return tuple(self.axes)
+        spatial = d - 1 if self.domain.spacetime is not None else d
+        names = ("x", "y", "z")[:spatial] if spatial <= 3 else tuple(f"x{i}" for i in range(spatial))
+        return names + (("t",) if self.domain.spacetime is not None else ())
+
+
+for _model in (DifferenceNode, SpaceTimeNode, DomainNode):
+    _model.model_rebuild()

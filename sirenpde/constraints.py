@@ -1,0 +1,89 @@
+"""Constraints: a residual paired with a region, a point count, a weight and a norm.
+
+A problem is a list of constraints ``C_m(x, u, ∇u, Δu, …) = 0`` on regions ``Ω_m``; training
+minimises ``Σ_m w_m · mean_{x ∈ Ω_m} ‖C_m(x)‖`` over fresh samples. Nothing here knows a PDE.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .fields import Fields
+from .regions import Region
+
+__all__ = ["AbstractConstraint", "Constraint", "Residual", "NORMS"]
+
+Residual = Callable[[Fields], torch.Tensor]
+"""A residual maps the batch's :class:`Fields` to (N,) or (N, k) values that should vanish."""
+
+
+def _squared_l2(r: torch.Tensor) -> torch.Tensor:
+    # |r|² per component (complex: modulus squared), summed over components, averaged over points.
+    return (r.abs() ** 2 if r.is_complex() else r * r).reshape(r.shape[0], -1).sum(1).mean()
+
+
+def _l1(r: torch.Tensor) -> torch.Tensor:
+    return r.abs().reshape(r.shape[0], -1).sum(1).mean()
+
+
+NORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"l2": _squared_l2, "l1": _l1}
+"""``l2``: mean over points of the squared Euclidean norm (default); ``l1``: mean of the 1-norm."""
+
+
+class AbstractConstraint(ABC):
+    """What the training engine needs from a constraint."""
+
+    name: str
+    region: Region
+    points: int
+    weight: float
+
+    @abstractmethod
+    def loss(self, fields: Fields) -> torch.Tensor:
+        """The scalar ``mean ‖C(x)‖`` over the batch (unweighted)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Constraint(AbstractConstraint):
+    """``residual(fields) = 0`` on ``region``, enforced with ``points`` fresh samples per step.
+
+    Args:
+        name: unique within a problem; labels the loss in logs and in the HDF5 history.
+        region: where the constraint holds.
+        residual: maps :class:`Fields` to (N,) or (N, k) residual values.
+        points: samples per training step.
+        weight: w_m in the total loss.
+        norm: a key of :data:`NORMS`.
+    """
+
+    name: str
+    region: Region
+    residual: Residual
+    points: int = 1000
+    weight: float = 1.0
+    norm: str = "l2"
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a constraint needs a non-empty name")
+        if int(self.points) < 1:
+            raise ValueError(f"constraint {self.name!r}: points must be ≥ 1; found {self.points}")
+        if not (float(self.weight) >= 0 and float(self.weight) < float("inf")):
+            raise ValueError(f"constraint {self.name!r}: weight must be finite and ≥ 0; found {self.weight}")
+        if self.norm not in NORMS:
+            raise ValueError(
+                f"constraint {self.name!r}: unknown norm {self.norm!r}; expected one of {', '.join(NORMS)}"
+            )
+
+    def loss(self, fields: Fields) -> torch.Tensor:
+        r = self.residual(fields)
+        if r.ndim == 0 or r.shape[0] != fields.x.shape[0]:
+            raise ValueError(
+                f"constraint {self.name!r}: the residual must have one row per point, shape (N,) or (N, k);"
+                f" found {tuple(r.shape)} for N = {fields.x.shape[0]}"
+            )
+        return NORMS[self.norm](r)

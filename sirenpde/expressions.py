@@ -1,0 +1,408 @@
+"""Compile user-written formulas such as ``sin(pi*x)*cos(2*pi*y)`` into torch callables.
+
+The text comes from problem files, so it is untrusted. It is parsed with :func:`ast.parse` and only
+a whitelist of node types becomes small closures over torch operations: nothing the user wrote is
+ever run as Python. Integer literals become floats at compile time and no arithmetic is done in
+Python, so ``9**9**9`` is a float power that overflows to ``inf`` instead of a hang.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import keyword
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import torch
+
+# Generous for any formula a person types; small enough that compiling is always instant and the
+# recursive builders below stay far from Python's recursion limit.
+_MAX_LENGTH = 2000
+_MAX_NODES = 500
+_MAX_DEPTH = 64
+_DEPTH_EXPECTED = f"at most {_MAX_DEPTH} levels of nesting"
+
+
+class ExpressionError(ValueError):
+    """A user expression that cannot be compiled or evaluated.
+
+    Attributes:
+        text: The expression as the user wrote it.
+        message: One line naming the offending token, what was expected and what was found.
+    """
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(text, message)  # both in args, so the error survives pickling
+        self.text = text
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _Ctx(NamedTuple):
+    """One evaluation: the inputs, and the real dtype and device that constants are made in."""
+
+    env: Mapping[str, torch.Tensor]
+    dtype: torch.dtype
+    device: torch.device
+
+
+_Fn = Callable[[_Ctx], torch.Tensor]
+
+
+def _heaviside(x: torch.Tensor) -> torch.Tensor:
+    # 1 above zero, 0.5 at zero, 0 below; unlike torch.heaviside it has a (zero) gradient.
+    return (torch.sign(x) + 1) / 2
+
+
+def _imag(z: torch.Tensor) -> torch.Tensor:
+    # torch.imag rejects real tensors, but imag(x) of a real field is simply zero.
+    return torch.imag(z) if z.is_complex() else torch.zeros_like(z)
+
+
+def _where(cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.where(cond != 0, a, b)
+
+
+_UNARY_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
+    "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
+    "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
+    "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
+    "exp": torch.exp, "log": torch.log, "log2": torch.log2, "log10": torch.log10,
+    "sqrt": torch.sqrt, "abs": torch.abs, "sign": torch.sign, "floor": torch.floor,
+    "ceil": torch.ceil, "erf": torch.erf, "heaviside": _heaviside,
+    # conj_physical, not conj: a lazily conjugated view cannot be turned into a numpy array.
+    "real": torch.real, "imag": _imag, "conj": torch.conj_physical, "angle": torch.angle,
+}  # fmt: skip
+_BINARY_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "atan2": torch.atan2, "hypot": torch.hypot, "min": torch.minimum, "max": torch.maximum,
+    "pow": torch.pow,
+}  # fmt: skip
+# name -> (number of positional arguments, torch implementation)
+_FUNCTIONS: dict[str, tuple[int, Callable[..., torch.Tensor]]] = {
+    **{name: (1, fn) for name, fn in _UNARY_FUNCTIONS.items()},
+    **{name: (2, fn) for name, fn in _BINARY_FUNCTIONS.items()},
+    "where": (3, _where),
+}
+_CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+_UNARY_OPS = {ast.UAdd: torch.positive, ast.USub: torch.neg, ast.Not: torch.logical_not}
+_BINARY_OPS = {
+    ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div,
+    ast.Pow: torch.pow, ast.Mod: torch.remainder,  # remainder has Python's sign convention
+}  # fmt: skip
+_COMPARISONS = {
+    ast.Lt: torch.lt, ast.LtE: torch.le, ast.Gt: torch.gt, ast.GtE: torch.ge,
+    ast.Eq: torch.eq, ast.NotEq: torch.ne,
+}  # fmt: skip
+_BOOL_OPS = {ast.And: torch.logical_and, ast.Or: torch.logical_or}
+# Operator nodes carry no source position, so messages name them through this table.
+_SYMBOLS = {
+    ast.UAdd: "+", ast.USub: "-", ast.Not: "not", ast.Invert: "~", ast.Add: "+", ast.Sub: "-",
+    ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//",
+    ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^",
+    ast.BitAnd: "&", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+    ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
+    ast.And: "and", ast.Or: "or",
+}  # fmt: skip
+_KINDS = {
+    ast.Subscript: "subscript", ast.Lambda: "lambda", ast.IfExp: "conditional expression",
+    ast.NamedExpr: "assignment expression", ast.Starred: "starred argument",
+    ast.JoinedStr: "f-string", ast.ListComp: "comprehension", ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension",
+}  # fmt: skip
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """Quote (part of) a text for a one-line message; repr escapes any newline."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _error(text: str, found: str, expected: str) -> ExpressionError:
+    return ExpressionError(text, f"{found} in {_shown(text)}; expected {expected}")
+
+
+@dataclass
+class _Scope:
+    """What compiling one expression knows and records along the way."""
+
+    text: str
+    names: tuple[str, ...]
+    used: set[str] = field(default_factory=set)
+    has_complex: bool = False
+
+    def build(self, node: ast.AST) -> _Fn:
+        builder = _BUILDERS.get(type(node))
+        if builder is None:
+            expected = "numbers, variables, operators and calls like sin(x)"
+            raise _error(self.text, f"{self.describe(node)} is not allowed", expected)
+        return builder(node, self)
+
+    def describe(self, node: ast.AST) -> str:
+        if isinstance(node, ast.Attribute):
+            return f"attribute access '.{node.attr}'"
+        return f"{_KINDS.get(type(node), type(node).__name__.lower())} {self.segment(node)}"
+
+    def segment(self, node: ast.AST) -> str:
+        return _shown(ast.get_source_segment(self.text, node) or "")
+
+
+def _num(value: torch.Tensor, ctx: _Ctx) -> torch.Tensor:
+    # Comparisons give bool tensors; arithmetic on them follows Python (True - True == 0).
+    return value.to(ctx.dtype) if value.dtype == torch.bool else value
+
+
+def _constant(value: float | complex) -> _Fn:
+    # torch.full, not torch.tensor: on a GPU it is a fill kernel rather than a host-to-device copy.
+    if isinstance(value, complex):
+        return lambda ctx: torch.full((), value, dtype=ctx.dtype.to_complex(), device=ctx.device)
+    return lambda ctx: torch.full((), value, dtype=ctx.dtype, device=ctx.device)
+
+
+def _as_float(value: int | float, text: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise _error(text, f"number {_shown(str(value))}", "at most about 1.8e308") from None
+
+
+def _build_constant(node: ast.Constant, scope: _Scope) -> _Fn:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
+        raise _error(scope.text, f"literal {scope.segment(node)} is not allowed", "a number")
+    if isinstance(value, complex):
+        scope.has_complex = True
+        return _constant(value)
+    return _constant(_as_float(value, scope.text))
+
+
+def _build_name(node: ast.Name, scope: _Scope) -> _Fn:
+    name, text = node.id, scope.text
+    if name in _CONSTANTS:
+        return _constant(_CONSTANTS[name])
+    if name in _FUNCTIONS:
+        raise _error(text, f"function '{name}' without arguments", f"a call like {name}(x)")
+    if name not in scope.names:
+        expected = f"one of: {', '.join((*scope.names, *_CONSTANTS))}"
+        raise _error(text, f"unknown name '{name}'", expected)
+    scope.used.add(name)
+
+    def variable(ctx: _Ctx) -> torch.Tensor:
+        if name not in ctx.env:
+            given = ", ".join(ctx.env) or "nothing"
+            raise _error(text, f"variable '{name}' missing from the inputs", f"it among: {given}")
+        return ctx.env[name]
+
+    return variable
+
+
+def _operator(op: ast.AST, table: Mapping[type, Callable], scope: _Scope) -> Callable:
+    fn = table.get(type(op))
+    if fn is None:
+        symbol = _SYMBOLS.get(type(op), type(op).__name__)
+        expected = f"one of: {' '.join(_SYMBOLS[kind] for kind in table)}"
+        raise _error(scope.text, f"operator '{symbol}' is not allowed", expected)
+    return fn
+
+
+def _build_unary(node: ast.UnaryOp, scope: _Scope) -> _Fn:
+    fn, operand = _operator(node.op, _UNARY_OPS, scope), scope.build(node.operand)
+    return lambda ctx: fn(_num(operand(ctx), ctx))
+
+
+def _build_binary(node: ast.BinOp, scope: _Scope) -> _Fn:
+    fn = _operator(node.op, _BINARY_OPS, scope)
+    left, right = scope.build(node.left), scope.build(node.right)
+    return lambda ctx: fn(_num(left(ctx), ctx), _num(right(ctx), ctx))
+
+
+def _build_bool(node: ast.BoolOp, scope: _Scope) -> _Fn:
+    fn = _operator(node.op, _BOOL_OPS, scope)
+    operands = [scope.build(value) for value in node.values]
+    return lambda ctx: functools.reduce(fn, [operand(ctx) for operand in operands])
+
+
+def _build_compare(node: ast.Compare, scope: _Scope) -> _Fn:
+    """``a < b <= c`` means ``(a < b) and (b <= c)``, with ``b`` evaluated once."""
+    fns = [_operator(op, _COMPARISONS, scope) for op in node.ops]
+    operands = [scope.build(value) for value in (node.left, *node.comparators)]
+
+    def compare(ctx: _Ctx) -> torch.Tensor:
+        values = [_num(operand(ctx), ctx) for operand in operands]
+        tests = [fn(a, b) for fn, a, b in zip(fns, values[:-1], values[1:], strict=True)]
+        return functools.reduce(torch.logical_and, tests)
+
+    return compare
+
+
+def _build_call(node: ast.Call, scope: _Scope) -> _Fn:
+    func, text = node.func, scope.text
+    # `(sin)(x)` parses like `sin(x)`; only the positions tell the parentheses apart.
+    if not isinstance(func, ast.Name) or func.col_offset != node.col_offset:
+        if not isinstance(func, ast.Name):
+            scope.build(func)  # a forbidden callee such as `os.system` makes the clearer message
+        found = f"call of a computed function {scope.segment(node)}"
+        raise _error(text, found, "a function name followed by arguments, like sin(x)")
+    if func.id not in _FUNCTIONS:
+        expected = f"one of: {', '.join(sorted(_FUNCTIONS))}"
+        raise _error(text, f"'{func.id}' is not an allowed function", expected)
+    if node.keywords:
+        found = f"keyword argument {scope.segment(node.keywords[0])} of '{func.id}'"
+        raise _error(text, found, "positional arguments only")
+    args = [scope.build(arg) for arg in node.args]
+    arity, fn = _FUNCTIONS[func.id]
+    if len(args) != arity:
+        found = f"'{func.id}' takes {arity} argument{'s' * (arity > 1)}, found {len(args)}"
+        raise _error(text, found, f"a call like {func.id}({', '.join('abc'[:arity])})")
+    return lambda ctx: fn(*[_num(arg(ctx), ctx) for arg in args])
+
+
+_BUILDERS: dict[type[ast.AST], Callable[[Any, _Scope], _Fn]] = {
+    ast.Constant: _build_constant, ast.Name: _build_name, ast.UnaryOp: _build_unary,
+    ast.BinOp: _build_binary, ast.BoolOp: _build_bool, ast.Compare: _build_compare,
+    ast.Call: _build_call,
+}  # fmt: skip
+
+
+def _parse(text: str) -> ast.expr:
+    """Parse with the size limits checked before and after, so nothing downstream can blow up."""
+    if not text:
+        raise ExpressionError(text, "empty expression; expected a formula such as sin(pi*x)")
+    if len(text) > _MAX_LENGTH:
+        raise _error(text, f"{len(text)} characters", f"at most {_MAX_LENGTH}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. invalid escapes in a string we reject anyway
+            tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        where = f" at line {err.lineno}, column {err.offset}" if err.lineno else ""
+        raise _error(text, f"syntax error{where}: {err.msg}", "a formula like sin(pi*x)") from err
+    except (RecursionError, MemoryError) as err:
+        raise _error(text, "expression too deeply nested", _DEPTH_EXPECTED) from err
+    except ValueError as err:  # null bytes, lone surrogates
+        raise _error(text, f"unreadable text ({err})", "printable characters") from err
+    _check_size(tree.body, text)
+    return tree.body
+
+
+def _check_size(root: ast.expr, text: str) -> None:
+    """Count sub-expressions and their depth without recursion: a deep tree is the threat."""
+    count, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > _MAX_NODES:
+            raise _error(text, f"more than {_MAX_NODES} terms", f"at most {_MAX_NODES}")
+        if depth > _MAX_DEPTH:
+            raise _error(text, "expression too deeply nested", _DEPTH_EXPECTED)
+        children = ast.iter_child_nodes(node)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, ast.expr))
+
+
+def _check_names(names: tuple[str, ...], text: str) -> None:
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise _error(text, f"variable name {name!r}", "identifiers like x, y, t")
+        if name in _CONSTANTS or name in _FUNCTIONS:
+            raise _error(text, f"variable name '{name}' shadows a built-in", "another name")
+    if len(set(names)) != len(names):
+        raise _error(text, f"repeated variable names {names}", "distinct names")
+
+
+def _context(env: Mapping[str, torch.Tensor]) -> _Ctx:
+    first = next(iter(env.values()), None)
+    if first is None:
+        return _Ctx(env, torch.float64, torch.device("cpu"))
+    if first.is_complex():
+        return _Ctx(env, first.dtype.to_real(), first.device)  # real constants stay real
+    return _Ctx(env, first.dtype if first.is_floating_point() else torch.float64, first.device)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled formula; call it with a mapping from variable names to tensors.
+
+    Attributes:
+        text: The formula as the user wrote it.
+        names: The variables it may use, as passed to :func:`compile_expression`.
+    """
+
+    text: str
+    names: tuple[str, ...]
+    _fn: _Fn = field(repr=False, compare=False)
+    _used: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _complex: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def used_names(self) -> frozenset[str]:
+        """The variables the formula actually refers to."""
+        return self._used
+
+    @property
+    def is_complex(self) -> bool:
+        """Whether the formula contains a complex literal such as ``2j``."""
+        return self._complex
+
+    def __call__(self, env: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Evaluate the formula on a batch of points.
+
+        Args:
+            env: Maps each used variable to a tensor of shape (N,); all share N, dtype and device.
+
+        Returns:
+            Shape (N,), the inputs' dtype and device (complex if the formula has a complex
+            literal, bool if it is a comparison); with an empty ``env``, a 0-d float64 tensor.
+
+        Raises:
+            ExpressionError: A used variable is missing, or torch rejects an operation on these
+                inputs (``x < 1j``, ``floor`` of a complex number).
+        """
+        try:
+            value = self._fn(_context(env))
+        except torch.cuda.OutOfMemoryError:
+            raise  # a resource problem, not a fault of the formula
+        except RuntimeError as err:
+            found = f"cannot evaluate: {(str(err).splitlines() or [type(err).__name__])[0]}"
+            raise _error(self.text, found, "operations defined for these inputs") from err
+        first = next(iter(env.values()), None)
+        if first is not None and value.dim() == 0:
+            # A constant formula still gives one value per point; clone so callers may write to it.
+            return value.expand(first.shape).clone()
+        return value
+
+
+def compile_expression(text: str | int | float, names: Sequence[str]) -> Expression:
+    """Compile a user formula, such as ``sin(pi*x)*cos(2*pi*y)``, without executing it.
+
+    Allowed: numbers (``2``, ``0.5``, ``1e-3``, ``2j``), the variables in ``names``, the constants
+    ``pi`` and ``e``, ``+ - * / ** %``, comparisons (chains too), ``and or not``, parentheses and
+    calls with positional arguments of the functions in ``_FUNCTIONS``.
+
+    Args:
+        text: The formula, surrounding whitespace ignored; a number (as YAML gives
+            ``value: 0``) is a constant.
+        names: The variables the formula may use, e.g. ``("x", "y")``.
+
+    Returns:
+        The compiled :class:`Expression`.
+
+    Raises:
+        ExpressionError: For anything else, naming the offending token.
+    """
+    names = tuple(names)
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise _error(repr(text), f"a {type(text).__name__}", "a formula string or a number")
+    _check_names(names, str(text))
+    if not isinstance(text, str):
+        # No parsing: str(nan) or str(inf) would not even parse back.
+        return Expression(str(text), names, _constant(_as_float(text, str(text))))
+    text = text.strip()  # a leading space would be an "unexpected indent" to the parser
+    scope = _Scope(text, names)
+    fn = scope.build(_parse(text))
+    return Expression(text, names, fn, frozenset(scope.used), scope.has_complex)

@@ -1,0 +1,142 @@
+"""Save a Solution to HDF5 and load it back as a continuous field (layout: docs/hdf5-format.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from ._version import __version__
+from .siren import SIREN
+from .solution import Solution, relative_l2
+
+__all__ = ["save", "load", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+
+
+def save(
+    solution: Solution,
+    path: str | os.PathLike,
+    *,
+    resolution=None,
+    problem_text: str = "",
+) -> dict[str, float]:
+    """Write ``solution`` to ``path`` atomically (temporary file, then rename).
+
+    Args:
+        solution: the result to store.
+        path: the ``.h5`` file; its folder must exist.
+        resolution: grid points per axis for ``/fields`` (default by dimension).
+        problem_text: the problem file's text, kept verbatim so a result documents its input.
+
+    Returns:
+        The relative L2 error per field when an exact solution exists, else an empty dict.
+    """
+    path = Path(path)
+    grid = solution.grid(resolution)
+    values = solution.on_grid(grid)
+    reference = solution.reference_on_grid(grid)
+    errors = relative_l2(values, reference, grid.mask) if reference is not None else {}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write_attrs(f, solution, problem_text)
+            _write_grid(f, grid)
+            for name, v in values.items():
+                f.create_dataset(f"fields/{name}", data=v, compression="gzip")
+            if reference is not None:
+                for name, ref in reference.items():
+                    f.create_dataset(f"reference/{name}", data=ref, compression="gzip")
+                    err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")
+                    err.attrs["relative_l2"] = errors[name]
+                    f.attrs[f"relative_l2_{name}"] = errors[name]
+            _write_history(f.create_group("history"), solution.history)
+            _write_model(f.create_group("model"), solution.model)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return errors
+
+
+def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
+    f.attrs["format"] = "sirenpde"
+    f.attrs["format_version"] = FORMAT_VERSION
+    f.attrs["sirenpde_version"] = __version__
+    f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    f.attrs["problem_kind"] = solution.kind
+    f.attrs["problem_yaml"] = problem_text
+    f.attrs["axes"] = list(solution.axes)
+    f.attrs["fields"] = list(solution.fields)
+    f.attrs["bounds_lo"] = solution.bounds[0]
+    f.attrs["bounds_hi"] = solution.bounds[1]
+    f.attrs["complete"] = True
+    for key, value in solution.info.items():
+        f.attrs[key] = value if value is not None else ""
+
+
+def _write_grid(f: h5py.File, grid) -> None:
+    for axis, coords in zip(grid.axes, grid.coords):
+        f.create_dataset(f"grid/{axis}", data=coords)
+    f.create_dataset("grid/mask", data=grid.mask, compression="gzip")
+
+
+def _write_history(group: h5py.Group, history: dict) -> None:
+    for key, values in history.items():
+        group.create_dataset(key, data=np.asarray(values))
+
+
+def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
+    if not isinstance(model, SIREN):
+        group.attrs["architecture"] = type(model).__name__
+        group.attrs["loadable"] = False
+        return
+    group.attrs["architecture"] = "SIREN"
+    group.attrs["loadable"] = True
+    group.attrs["hparams"] = json.dumps(model.hparams)
+    group.attrs["dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
+    for key, tensor in model.state_dict().items():
+        group.create_dataset(f"state/{key}", data=tensor.detach().cpu().numpy())
+
+
+def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
+    """Rebuild the :class:`Solution` stored in ``path``: it evaluates anywhere, not only on the grid.
+
+    The result has no domain or exact solution attached; the stored grid, mask and reference
+    remain readable with h5py.
+    """
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != "sirenpde":
+            raise ValueError(f"{path}: not a sirenpde result (no format='sirenpde' attribute)")
+        m = f["model"]
+        if not m.attrs.get("loadable", False):
+            raise ValueError(f"{path}: the stored model ({m.attrs.get('architecture')}) cannot be rebuilt")
+        hparams = json.loads(m.attrs["hparams"])
+        dtype = getattr(torch, m.attrs.get("dtype", "float32"))
+        state = {k: torch.as_tensor(np.asarray(v)) for k, v in _walk(m["state"])}
+        history = {k: np.asarray(v) for k, v in _walk(f["history"])}
+        axes = [str(a) for a in f.attrs["axes"]]
+        fields = [str(a) for a in f.attrs["fields"]]
+        bounds = (np.asarray(f.attrs["bounds_lo"]), np.asarray(f.attrs["bounds_hi"]))
+        kind = str(f.attrs["problem_kind"])
+        info = {k: f.attrs[k] for k in ("steps", "seed", "device", "wall_time") if k in f.attrs}
+    model = SIREN(**hparams, bounds=bounds)
+    model.load_state_dict(state)
+    model = model.to(device=device, dtype=dtype)
+    return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds)
+
+
+def _walk(group: h5py.Group, prefix: str = ""):
+    for key, item in group.items():
+        if isinstance(item, h5py.Group):
+            yield from _walk(item, f"{prefix}{key}/")
+        else:
+            yield f"{prefix}{key}", item[()]

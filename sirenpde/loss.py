@@ -1,0 +1,55 @@
+"""The constraint loss: draw one batch per region, evaluate Σ_m w_m · mean‖C_m‖.
+
+Constraints holding the same region object and point count share a batch and one :class:`Fields`,
+so derivatives common to them are computed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .constraints import AbstractConstraint
+from .domains import Sampler
+from .fields import AutogradFields
+from .problem import Problem
+from .regions import Region
+
+__all__ = ["Batch", "draw_batches", "evaluate_losses"]
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Points drawn from one region for the constraints that share it."""
+
+    region: Region
+    x: torch.Tensor
+    normals: torch.Tensor | None
+    constraints: tuple[AbstractConstraint, ...]
+
+
+def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list[Batch]:
+    """Fresh points for every constraint; ``scale`` multiplies each point count (min 1)."""
+    groups: dict[tuple[int, int], list[AbstractConstraint]] = {}
+    for c in problem.constraints:
+        groups.setdefault((id(c.region), int(c.points)), []).append(c)
+    batches = []
+    for (_, n), members in groups.items():
+        x, normals = members[0].region.sample(max(1, round(n * scale)), sampler)
+        batches.append(Batch(members[0].region, x, normals, tuple(members)))
+    return batches
+
+
+def evaluate_losses(
+    problem: Problem, model: torch.nn.Module, batches: list[Batch]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The weighted total loss and each constraint's unweighted loss, in ``problem.constraints`` order."""
+    by_constraint: dict[int, torch.Tensor] = {}
+    for batch in batches:
+        fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+        for c in batch.constraints:
+            by_constraint[id(c)] = c.loss(fields)
+    parts = [by_constraint[id(c)] for c in problem.constraints]
+    total = sum(float(c.weight) * p for c, p in zip(problem.constraints, parts))
+    return total, parts

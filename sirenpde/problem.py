@@ -1,0 +1,63 @@
+"""A problem: a domain, the coordinates' names, the fields, and a list of constraints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from .constraints import AbstractConstraint
+from .domains import AbstractDomain
+
+__all__ = ["Problem"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Everything training needs to know, and nothing about how to train.
+
+    Args:
+        domain: the computational domain; its bounding box normalises the network's inputs.
+        constraints: the residual-on-region terms of the loss.
+        axes: coordinate names, one per input column, e.g. ``("x", "y")``.
+        fields: names of the output channels, e.g. ``("u",)``.
+        exact: optional exact solution, points (N, d) → values (N, c); enables error reports.
+        kind: a label stored with results (``"poisson"``, ``"custom"`` …); the engine ignores it.
+        spatial_axes: the axes the Laplacian and divergence act on (all by default; a space-time
+            problem leaves out ``t``).
+    """
+
+    domain: AbstractDomain
+    constraints: tuple[AbstractConstraint, ...]
+    axes: tuple[str, ...] = ("x", "y")
+    fields: tuple[str, ...] = ("u",)
+    exact: Callable[[torch.Tensor], torch.Tensor] | None = None
+    kind: str = "custom"
+    spatial_axes: tuple[str, ...] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "constraints", tuple(self.constraints))
+        object.__setattr__(self, "axes", tuple(self.axes))
+        object.__setattr__(self, "fields", tuple(self.fields))
+        if len(self.axes) != self.domain.dim:
+            raise ValueError(
+                f"the domain is {self.domain.dim}-dimensional but {len(self.axes)} axes were named:"
+                f" {', '.join(self.axes)}"
+            )
+        if not self.constraints:
+            raise ValueError("a problem needs at least one constraint")
+        names = [c.name for c in self.constraints]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"constraint names must be unique; repeated: {', '.join(duplicates)}")
+        unknown = set(self.spatial_axes or ()) - set(self.axes)
+        if unknown:
+            raise ValueError(f"spatial_axes {sorted(unknown)} are not among the axes {self.axes}")
+
+    def exact_values(self, x: torch.Tensor) -> torch.Tensor:
+        """The exact solution at points (N, d) as (N, c); raises if the problem has none."""
+        if self.exact is None:
+            raise ValueError("this problem has no exact solution")
+        v = self.exact(x)
+        return v.reshape(x.shape[0], -1)

@@ -1,0 +1,123 @@
+"""Poisson's equation as constraints.
+
+    −Δu = f          in Ω
+       u = g          on Γ_D      (Dirichlet parts)
+    ∂u/∂n = h          on Γ_N      (Neumann parts)
+
+plus the supervision terms of the paper's Poisson image experiment: ∇u = v (gradient supervision)
+and Δu = L (Laplacian supervision) in Ω.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+from ..coefficients import Coefficient, evaluate
+from ..constraints import Constraint
+from ..domains import AbstractDomain
+from ..fields import Fields
+from ..problem import Problem
+from ..regions import Boundary, Interior
+
+__all__ = ["poisson"]
+
+
+def poisson(
+    domain: AbstractDomain,
+    source: Coefficient | None = 0.0,
+    *,
+    dirichlet: Mapping[str | None, Coefficient] | None = None,
+    neumann: Mapping[str | None, Coefficient] | None = None,
+    gradient: Sequence[Coefficient] | None = None,
+    laplacian: Coefficient | None = None,
+    exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    axes: Sequence[str] | None = None,
+    points: Mapping[str, int] | None = None,
+    weights: Mapping[str, float] | None = None,
+    norm: str = "l2",
+) -> Problem:
+    """Build a Poisson problem.
+
+    Args:
+        domain: Ω.
+        source: f in −Δu = f; ``None`` drops the PDE term (pure supervision problems).
+        dirichlet: boundary part name (``None`` = whole boundary) → g.
+        neumann: boundary part name → h, the outward normal derivative.
+        gradient: v, one coefficient per axis, to fit ∇u = v in Ω.
+        laplacian: L, to fit Δu = L in Ω.
+        exact: optional exact solution, points (N, d) → (N,) or (N, 1).
+        axes: coordinate names (default x, y, z by dimension).
+        points: samples per step by constraint name (``pde``, ``dirichlet:<part>`` …); the default is
+            2000 in the interior and 500 on each boundary part.
+        weights: loss weight by constraint name (default 1).
+        norm: ``"l2"`` (mean squared residual) or ``"l1"``.
+
+    Returns:
+        A :class:`~sirenpde.Problem` whose constraints are named ``pde``, ``dirichlet:<part>``,
+        ``neumann:<part>``, ``gradient`` and ``laplacian`` (``<part>`` is ``boundary`` for ``None``).
+    """
+    axes = tuple(axes or ("x", "y", "z")[: domain.dim])
+    points, weights = dict(points or {}), dict(weights or {})
+    interior = Interior(domain)
+    terms: list[tuple[str, object, Callable[[Fields], torch.Tensor], int]] = []
+    if source is not None:
+        terms.append(("pde", interior, _pde_residual(source), 2000))
+    for part, g in (dirichlet or {}).items():
+        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), _dirichlet(g), 500))
+    for part, h in (neumann or {}).items():
+        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _neumann(h), 500))
+    if gradient is not None:
+        if len(gradient) != domain.dim:
+            raise ValueError(f"gradient supervision needs {domain.dim} components; found {len(gradient)}")
+        terms.append(("gradient", interior, _gradient(tuple(gradient)), 2000))
+    if laplacian is not None:
+        terms.append(("laplacian", interior, _laplacian(laplacian), 2000))
+    unknown = (set(points) | set(weights)) - {t[0] for t in terms}
+    if unknown:
+        raise ValueError(
+            f"points/weights name unknown constraints {sorted(unknown)}; the constraints are"
+            f" {', '.join(t[0] for t in terms)}"
+        )
+    constraints = tuple(
+        Constraint(name, region, residual, points.get(name, n), weights.get(name, 1.0), norm)
+        for name, region, residual, n in terms
+    )
+    return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="poisson")
+
+
+def _pde_residual(f: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return -u.laplacian[:, 0] - evaluate(f, u)
+
+    return residual
+
+
+def _dirichlet(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return u.value[:, 0] - evaluate(g, u)
+
+    return residual
+
+
+def _neumann(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return u.normal_derivative[:, 0] - evaluate(h, u)
+
+    return residual
+
+
+def _gradient(v: tuple[Coefficient, ...]) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        target = torch.stack([evaluate(vi, u) for vi in v], dim=1)
+        return u.gradient[:, 0, :] - target
+
+    return residual
+
+
+def _laplacian(lap: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return u.laplacian[:, 0] - evaluate(lap, u)
+
+    return residual

@@ -1,0 +1,158 @@
+"""Solution: a trained network as a continuous field — evaluate anywhere, on grids, against references."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .domains import AbstractDomain
+
+__all__ = ["Solution", "Grid", "default_resolution"]
+
+_CHUNK = 65536  # points per forward pass when evaluating, to bound memory on large grids
+
+
+def default_resolution(dim: int) -> int:
+    """Grid points per axis used when none is given: dense in 1-D/2-D, bounded in 3-D and above."""
+    return {1: 2001, 2: 201, 3: 65}.get(dim, 17)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A tensor-product grid over the bounding box.
+
+    Attributes:
+        axes: coordinate names.
+        coords: one 1-D array per axis.
+        mask: boolean array of shape ``[len(c) for c in coords]``: True inside the domain.
+    """
+
+    axes: tuple[str, ...]
+    coords: tuple[np.ndarray, ...]
+    mask: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.coords)
+
+    def points(self) -> np.ndarray:
+        """All grid points as (N, d) in C order (the last axis varies fastest)."""
+        mesh = np.meshgrid(*self.coords, indexing="ij")
+        return np.stack([m.reshape(-1) for m in mesh], axis=1)
+
+
+class Solution:
+    """A continuous, differentiable solution.
+
+    Args:
+        model: network mapping points (N, d) to values (N, c).
+        axes: coordinate names.
+        fields: names of the output channels.
+        domain: the domain (for grid masks and error norms); ``None`` for a loaded file.
+        exact: optional exact solution, points (N, d) → (N, c).
+        kind: the problem family label.
+        history: the training record (``step``, ``loss``, ``constraint/<name>`` …).
+        info: training metadata (steps, seed, device, wall time …).
+        bounds: the bounding box, when there is no domain.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        axes: Sequence[str],
+        fields: Sequence[str],
+        *,
+        domain: AbstractDomain | None = None,
+        exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        kind: str = "custom",
+        history: dict | None = None,
+        info: dict | None = None,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    ):
+        self.model = model.eval()
+        self.axes, self.fields = tuple(axes), tuple(fields)
+        self.domain, self.exact, self.kind = domain, exact, kind
+        self.history, self.info = dict(history or {}), dict(info or {})
+        if bounds is None and domain is None:
+            raise ValueError("a Solution needs a domain or explicit bounds")
+        lo, hi = bounds if bounds is not None else domain.bounds()
+        self.bounds = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+
+    @property
+    def _param(self) -> torch.Tensor:
+        return next(self.model.parameters())
+
+    def evaluate(self, points):
+        """Field values at points (N, d) → (N, c); numpy in gives numpy out, torch in gives torch out.
+
+        Torch inputs keep their autograd graph, so derivatives of the solution can be taken.
+        """
+        if isinstance(points, torch.Tensor):
+            return self._forward(points)
+        x = np.asarray(points, dtype=np.float64)
+        x = x.reshape(1, -1) if x.ndim == 1 else x
+        if x.ndim != 2 or x.shape[1] != len(self.axes):
+            raise ValueError(f"points must have shape (N, {len(self.axes)}); found {x.shape}")
+        p = self._param
+        out = []
+        with torch.no_grad():
+            for chunk in np.array_split(x, max(1, -(-len(x) // _CHUNK))):
+                t = torch.as_tensor(chunk, dtype=p.dtype, device=p.device)
+                out.append(self.model(t).double().cpu().numpy())
+        return np.concatenate(out, axis=0) if out else np.zeros((0, len(self.fields)))
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != len(self.axes):
+            raise ValueError(f"points must have shape (N, {len(self.axes)}); found {tuple(x.shape)}")
+        p = self._param
+        return self.model(x.to(device=p.device, dtype=p.dtype)).to(device=x.device)
+
+    def grid(self, resolution: int | Sequence[int] | None = None) -> Grid:
+        """A grid over the bounding box; ``resolution`` points per axis (an int or one per axis)."""
+        d = len(self.axes)
+        res = resolution or default_resolution(d)
+        counts = [int(res)] * d if np.isscalar(res) else [int(r) for r in res]
+        if len(counts) != d or min(counts) < 2:
+            raise ValueError(f"resolution needs {d} counts ≥ 2; found {res}")
+        coords = tuple(np.linspace(lo, hi, n) for lo, hi, n in zip(*self.bounds, counts))
+        grid = Grid(self.axes, coords, np.ones(counts, dtype=bool))
+        if self.domain is not None:
+            x = torch.as_tensor(grid.points(), dtype=torch.float64)
+            mask = self.domain.contains(x).cpu().numpy().reshape(counts)
+            grid = Grid(self.axes, coords, mask)
+        return grid
+
+    def on_grid(self, grid: Grid) -> dict[str, np.ndarray]:
+        """Each field's values on ``grid``, shaped like the grid."""
+        values = self.evaluate(grid.points())
+        return {name: values[:, k].reshape(grid.shape) for k, name in enumerate(self.fields)}
+
+    def reference_on_grid(self, grid: Grid) -> dict[str, np.ndarray] | None:
+        """The exact solution on ``grid``, or ``None`` when the problem has none."""
+        if self.exact is None:
+            return None
+        with torch.no_grad():
+            x = torch.as_tensor(grid.points(), dtype=torch.float64)
+            ref = self.exact(x).reshape(x.shape[0], -1).cpu().numpy()
+        return {name: ref[:, k].reshape(grid.shape) for k, name in enumerate(self.fields)}
+
+    def relative_l2(self, resolution: int | Sequence[int] | None = None) -> dict[str, float]:
+        """‖u − u_exact‖₂ / ‖u_exact‖₂ per field over the grid points inside the domain."""
+        grid = self.grid(resolution)
+        ref = self.reference_on_grid(grid)
+        if ref is None:
+            raise ValueError("no exact solution: give `exact:` in the problem to measure the error")
+        return relative_l2(self.on_grid(grid), ref, grid.mask)
+
+
+def relative_l2(values: dict, reference: dict, mask: np.ndarray) -> dict[str, float]:
+    """Relative L2 error per field over the masked points."""
+    out = {}
+    for name, ref in reference.items():
+        num = np.linalg.norm((values[name] - ref)[mask])
+        den = np.linalg.norm(ref[mask])
+        out[name] = float(num / den) if den > 0 else float(num)
+    return out

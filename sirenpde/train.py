@@ -1,0 +1,176 @@
+"""The training loop: sample, loss = Σ w·mean‖C‖, step, record, keep the best.
+
+The loop knows constraints, regions and a model — never a PDE. Each Adam step draws fresh points
+from every region; an optional L-BFGS phase then polishes on a fixed batch (L-BFGS needs the same
+objective from one line-search evaluation to the next). The iterate with the lowest loss on a fixed
+validation batch is the result, so a late spike never becomes the answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .domains import make_sampler
+from .loss import Batch, draw_batches, evaluate_losses
+from .problem import Problem
+from .settings import ModelConfig, TrainConfig, build_model, resolve_device
+from .solution import Solution
+
+__all__ = ["train", "Progress", "TrainingError"]
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. the loss became NaN or infinite)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress callback is told: the step (1-based), the total, the loss and the phase."""
+
+    step: int
+    total: int
+    loss: float
+    phase: str
+
+
+def train(
+    problem: Problem,
+    model: torch.nn.Module | None = None,
+    config: TrainConfig | None = None,
+    *,
+    model_config: ModelConfig | None = None,
+    callback: Callable[[Progress], None] | None = None,
+) -> Solution:
+    """Fit a network to ``problem`` and return the best iterate as a :class:`Solution`.
+
+    Args:
+        problem: the constraints to satisfy.
+        model: a network mapping (N, d) → (N, c); by default a SIREN built from ``model_config``.
+        config: optimisation settings (steps, learning rate, seed, device …).
+        model_config: network settings used when ``model`` is not given.
+        callback: called every ``config.log_every`` steps and at the end, with a :class:`Progress`.
+    """
+    config = config or TrainConfig()
+    device = resolve_device(config.device)
+    dtype = config.torch_dtype()
+    if model is None:
+        model = build_model(problem, model_config or ModelConfig(), seed=config.seed)
+    model = model.to(device=device, dtype=dtype)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    sampler = make_sampler(config.sampler, generator, device, dtype)
+    # The validation batch has its own generator so that validating never shifts training samples.
+    val_generator = torch.Generator(device=device).manual_seed(config.seed + 7919)
+    validation = draw_batches(problem, make_sampler("uniform", val_generator, device, dtype),
+                              scale=config.validation_fraction)
+    run = _Run(problem, model, config, validation, callback)
+    start = time.perf_counter()
+    run.adam(sampler)
+    if config.lbfgs_steps > 0:
+        run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
+    run.restore_best()
+    wall = time.perf_counter() - start
+    info = dict(
+        steps=config.steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed, device=str(device),
+        dtype=config.dtype, wall_time=wall, best_step=run.best_step, best_validation_loss=run.best_loss,
+    )
+    log.info("trained %d+%d steps in %.1f s; best validation loss %.3e at step %d",
+             config.steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
+    return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
+                    kind=problem.kind, history=run.history(), info=info)
+
+
+class _Run:
+    """The state of one training run: model, best iterate, and the loss record."""
+
+    def __init__(self, problem, model, config: TrainConfig, validation: list[Batch], callback):
+        self.problem, self.model, self.config = problem, model, config
+        self.validation, self.callback = validation, callback
+        self.names = [c.name for c in problem.constraints]
+        total = config.steps + config.lbfgs_steps
+        first = next(model.parameters())
+        # One row per step: total loss then each constraint's; kept on the device (no sync per step).
+        self.losses = torch.zeros(total, len(self.names) + 1, dtype=torch.float64, device=first.device)
+        self.lrs = [0.0] * total
+        self.val_steps: list[int] = []
+        self.val_losses: list[float] = []
+        self.best_loss, self.best_step, self.best_state = math.inf, 0, None
+        self.step = 0
+
+    def adam(self, sampler) -> None:
+        cfg = self.config
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        schedule = cfg.lr_factor
+        for _ in range(cfg.steps):
+            lr = cfg.lr * schedule(self.step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.zero_grad(set_to_none=True)
+            total, parts = evaluate_losses(self.problem, self.model, draw_batches(self.problem, sampler))
+            total.backward()
+            if cfg.clip is not None:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+            optimizer.step()
+            self._record(total, parts, lr, "adam")
+
+    def lbfgs(self, batches: list[Batch]) -> None:
+        cfg = self.config
+        optimizer = torch.optim.LBFGS(self.model.parameters(), lr=1.0, max_iter=cfg.lbfgs_inner,
+                                      history_size=50, line_search_fn="strong_wolfe")
+        last: dict = {}
+
+        def closure():
+            optimizer.zero_grad(set_to_none=True)
+            total, parts = evaluate_losses(self.problem, self.model, batches)
+            total.backward()
+            last.update(total=total.detach(), parts=[p.detach() for p in parts])
+            return total
+
+        for _ in range(cfg.lbfgs_steps):
+            optimizer.step(closure)
+            self._record(last["total"], last["parts"], 1.0, "lbfgs")
+
+    def _record(self, total: torch.Tensor, parts: list[torch.Tensor], lr: float, phase: str) -> None:
+        i = self.step
+        self.losses[i, 0] = total.detach()
+        for k, p in enumerate(parts):
+            self.losses[i, k + 1] = p.detach()
+        self.lrs[i] = lr
+        self.step += 1
+        last = self.step == self.losses.shape[0]
+        if self.step % self.config.validate_every == 0 or last:
+            self._validate()
+        if self.callback is not None and (self.step % self.config.log_every == 0 or last):
+            self.callback(Progress(self.step, self.losses.shape[0], float(self.losses[i, 0]), phase))
+
+    def _validate(self) -> None:
+        loss = float(evaluate_losses(self.problem, self.model, self.validation)[0].detach())
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"the loss became {loss} at step {self.step}; lower the learning rate (training.lr)"
+                " or w0, or enable gradient clipping (training.clip)"
+            )
+        self.val_steps.append(self.step)
+        self.val_losses.append(loss)
+        if loss < self.best_loss:
+            self.best_loss, self.best_step = loss, self.step
+            self.best_state = copy.deepcopy(self.model.state_dict())
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+
+    def history(self) -> dict:
+        losses = self.losses[: self.step].cpu().numpy()
+        record = {"step": list(range(1, self.step + 1)), "loss": losses[:, 0], "lr": self.lrs[: self.step]}
+        record.update({f"constraint/{n}": losses[:, k + 1] for k, n in enumerate(self.names)})
+        record.update({"validation/step": self.val_steps, "validation/loss": self.val_losses})
+        return record
