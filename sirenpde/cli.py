@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version and usage errors: a code, not an exception
+        return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .config import ConfigError  # torch is imported here, after --help/--version
 
@@ -69,8 +72,11 @@ def _check(args) -> int:
 def _solve(args) -> int:
     import dataclasses
 
+    from pydantic import ValidationError
+
     from .config import ConfigError, load_problem_file
     from .io_hdf5 import save
+    from .settings import resolve_device
     from .train import TrainingError, train
 
     spec = load_problem_file(args.file)
@@ -78,8 +84,18 @@ def _solve(args) -> int:
                  if v is not None}
     try:
         training = dataclasses.replace(spec.training, **overrides)
+    except ValidationError as err:
+        e = err.errors(include_url=False)[0]
+        option = f"--{e['loc'][0]} " if e["loc"] else ""
+        reason = str(e["ctx"]["error"]) if e["type"] == "value_error" else e["msg"]
+        shown = f"{e['input']!r}: " if e["loc"] else ""
+        raise ConfigError(f"bad command-line option {option}{shown}{reason}") from None
+    try:  # before training: an unusable device is bad input, not a failed run
+        resolve_device(training.device)
     except ValueError as err:
-        raise ConfigError(f"bad command-line option: {_first_line(err)}") from None
+        if args.device is not None:
+            raise ConfigError(f"--device: {_first_line(err)}") from None
+        raise spec.source.error(("training", "device"), _first_line(err)) from None
     out = Path(args.out or spec.output_path)
     if not out.parent.exists():
         raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
@@ -91,10 +107,14 @@ def _solve(args) -> int:
         print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
-    errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
+    try:
+        errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
+    except OSError as err:
+        print(f"error: cannot write {out}: {_first_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
     info = solution.info
-    summary = f"wrote {out} ({info['steps']}+{info['lbfgs_steps']} steps in {info['wall_time']:.1f} s on {info['device']})"
-    print(summary)
+    steps = f"{info['steps']}+{info['lbfgs_steps']} steps"
+    print(f"wrote {out} ({steps} in {info['wall_time']:.1f} s on {info['device']})")
     for name, e in errors.items():
         print(f"relative L2 error of {name} against the exact solution: {e:.3e}")
     return EXIT_OK

@@ -74,4 +74,5 @@ def evaluate(value: Coefficient, fields: Fields) -> torch.Tensor:
         return torch.full((x.shape[0],), value, dtype=x.dtype, device=x.device)
     if callable(value):
         return value(x)
-    raise TypeError(f"a coefficient must be a number, an expression or a callable; found {type(value).__name__}")
+    found = type(value).__name__
+    raise TypeError(f"a coefficient must be a number, an expression or a callable; found {found}")

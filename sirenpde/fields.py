@@ -102,14 +102,20 @@ class AutogradFields(Fields):
     ):
         if x.ndim != 2 or x.shape[1] != len(axes):
             raise ValueError(f"points must have shape (N, {len(axes)}); found {tuple(x.shape)}")
+        if normals is not None and normals.shape != x.shape:
+            raise ValueError(
+                f"normals must have the points' shape {tuple(x.shape)};"
+                f" found {tuple(normals.shape)}"
+            )
         self.x = x.detach().requires_grad_(True)
         self.normals = normals
         self.axes = tuple(axes)
         self._model = model
-        self._lap_axes = tuple(self.axes.index(a) for a in (spatial_axes or self.axes))
+        self._lap_axes = tuple(self.axis(a) for a in (spatial_axes or self.axes))
         self._value: torch.Tensor | None = None
         self._gradient: torch.Tensor | None = None
         self._second: dict[int, torch.Tensor] = {}
+        self._laplacian: torch.Tensor | None = None
 
     @property
     def laplacian_axes(self) -> tuple[int, ...]:
@@ -118,8 +124,20 @@ class AutogradFields(Fields):
     @property
     def value(self) -> torch.Tensor:
         if self._value is None:
-            self._value = self._model(self.x)
+            u = self._model(self.x)
+            if u.ndim != 2 or u.shape[0] != self.x.shape[0]:
+                raise ValueError(
+                    f"the model must map points (N, d) to values (N, c); for N = {self.x.shape[0]}"
+                    f" it returned {tuple(u.shape)}"
+                )
+            self._value = u
         return self._value
+
+    @property
+    def laplacian(self) -> torch.Tensor:
+        if self._laplacian is None:
+            self._laplacian = sum(self.second(i) for i in self._lap_axes)
+        return self._laplacian
 
     @property
     def gradient(self) -> torch.Tensor:

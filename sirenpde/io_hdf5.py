@@ -84,7 +84,7 @@ def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
 
 
 def _write_grid(f: h5py.File, grid) -> None:
-    for axis, coords in zip(grid.axes, grid.coords):
+    for axis, coords in zip(grid.axes, grid.coords, strict=True):
         f.create_dataset(f"grid/{axis}", data=coords)
     f.create_dataset("grid/mask", data=grid.mask, compression="gzip")
 

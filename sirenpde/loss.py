@@ -51,5 +51,5 @@ def evaluate_losses(
         for c in batch.constraints:
             by_constraint[id(c)] = c.loss(fields)
     parts = [by_constraint[id(c)] for c in problem.constraints]
-    total = sum(float(c.weight) * p for c, p in zip(problem.constraints, parts))
+    total = sum(float(c.weight) * p for c, p in zip(problem.constraints, parts, strict=True))
     return total, parts

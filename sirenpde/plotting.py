@@ -45,7 +45,7 @@ def _field_figure(path: Path, name: str, axes, coords, mask, panels) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4), squeeze=False)
-    for a, (title, values) in zip(ax[0], panels):
+    for a, (title, values) in zip(ax[0], panels, strict=True):
         values = np.where(mask, values, np.nan)
         if len(axes) == 1:
             a.plot(coords[0], values)
@@ -75,7 +75,8 @@ def _loss_figure(path: Path, history: h5py.Group) -> None:
         for name in history["constraint"]:
             a.semilogy(steps, np.asarray(history["constraint"][name]), lw=0.8, label=name)
     if "validation" in history and len(history["validation/step"]):
-        a.semilogy(history["validation/step"], history["validation/loss"], "o", ms=3, label="validation")
+        a.semilogy(np.asarray(history["validation/step"]), np.asarray(history["validation/loss"]),
+                   "o", ms=3, label="validation")
     a.set_xlabel("step")
     a.set_ylabel("loss")
     a.legend(fontsize=8)

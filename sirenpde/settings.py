@@ -3,37 +3,44 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Annotated, Literal
+
 import torch
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from .problem import Problem
-from .siren import INITIALIZERS, SIREN
+from .siren import SIREN
 
 __all__ = ["ModelConfig", "TrainConfig", "build_model", "resolve_device"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_SCHEDULES = ("constant", "cosine", "exponential")
+
+# Pydantic dataclasses: Python users and YAML files get the same checks, located at the bad key.
+_STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+_Positive = Annotated[float, Field(gt=0)]
+_Count = Annotated[int, Field(ge=0)]
+_AtLeastOne = Annotated[int, Field(ge=1)]
 
 
-# Pydantic dataclasses: Python users and YAML files get the same type checks and messages.
-_STRICT = ConfigDict(extra="forbid")
+def _device_name(name: str) -> str:
+    # Only the spelling is checked here; whether CUDA exists is known when training starts.
+    if name not in ("auto", "cpu", "cuda") and re.fullmatch(r"cuda:\d+", name) is None:
+        raise ValueError(f"unknown device {name!r}; expected auto, cpu, cuda or cuda:N")
+    return name
 
 
 @dataclass(frozen=True, config=_STRICT)
 class ModelConfig:
     """The SIREN: hidden widths, frequencies and initialiser (see :class:`~sirenpde.SIREN`)."""
 
-    layers: tuple[int, ...] = (64, 64, 64)
-    w0: float = 1.0
-    w0_initial: float = 30.0
-    initializer: str = "siren"
-    c: float = 6.0
+    layers: Annotated[tuple[_AtLeastOne, ...], Field(min_length=1)] = (64, 64, 64)
+    w0: _Positive = 1.0
+    w0_initial: _Positive = 30.0
+    initializer: Literal["siren", "siren-torch", "pytorch"] = "siren"  # the keys of INITIALIZERS
+    c: _Positive = 6.0
     bias: bool = True
-
-    def __post_init__(self) -> None:
-        if self.initializer not in INITIALIZERS:
-            raise ValueError(f"unknown initializer {self.initializer!r}; expected one of {', '.join(INITIALIZERS)}")
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -59,33 +66,25 @@ class TrainConfig:
         log_every: steps between progress reports.
     """
 
-    steps: int = 2000
-    lr: float = 1e-3
-    schedule: str = "cosine"
-    lr_final: float | None = None
-    lbfgs_steps: int = 0
-    lbfgs_inner: int = 20
-    lbfgs_points_factor: float = 2.0
-    clip: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    dtype: str = "float32"
-    sampler: str = "uniform"
-    validate_every: int = 100
-    validation_fraction: float = 1.0
-    log_every: int = 10
+    steps: _Count = 2000
+    lr: _Positive = 1e-3
+    schedule: Literal["constant", "cosine", "exponential"] = "cosine"
+    lr_final: _Positive | None = None
+    lbfgs_steps: _Count = 0
+    lbfgs_inner: _AtLeastOne = 20
+    lbfgs_points_factor: _Positive = 2.0
+    clip: _Positive | None = None
+    seed: Annotated[int, Field(ge=0)] = 0
+    device: Annotated[str, AfterValidator(_device_name)] = "auto"
+    dtype: Literal["float32", "float64"] = "float32"
+    sampler: Literal["uniform", "sobol"] = "uniform"
+    validate_every: _AtLeastOne = 100
+    validation_fraction: _Positive = 1.0
+    log_every: _AtLeastOne = 10
 
     def __post_init__(self) -> None:
-        if self.schedule not in _SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {', '.join(_SCHEDULES)}")
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"unknown dtype {self.dtype!r}; expected one of {', '.join(_DTYPES)}")
-        if self.steps < 0 or self.lbfgs_steps < 0 or self.steps + self.lbfgs_steps == 0:
-            raise ValueError(f"need steps + lbfgs_steps ≥ 1; found steps={self.steps}, lbfgs_steps={self.lbfgs_steps}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive finite number; found {self.lr}")
-        if self.validate_every < 1 or self.log_every < 1:
-            raise ValueError("validate_every and log_every must be ≥ 1")
+        if self.steps + self.lbfgs_steps == 0:
+            raise ValueError("steps + lbfgs_steps must be at least 1")
 
     def torch_dtype(self) -> torch.dtype:
         return _DTYPES[self.dtype]

@@ -47,13 +47,18 @@ def siren_uniform_(tensor: torch.Tensor, mode: str = "fan_in", c: float = 6) -> 
 def _init_paper(linears: Sequence[nn.Linear], w0: float, w0_initial: float, c: float) -> None:
     # First layer U(-1/n, 1/n): times w0_initial it spans a few periods over [-1, 1].
     # Later layers U(-sqrt(c/n)/w0, sqrt(c/n)/w0): w0 * W h is then ~N(0, 1) for h = sin(N(0, 1)).
+    # Hidden biases are scaled by 1/w0 too: PyTorch's default U(±1/sqrt(n)) times w0 = 30 would add
+    # variance w0²/(3n) to each sine's input (std 1.47 instead of 1 at n = 256). The first layer's
+    # bias keeps the default: there it only spreads the phases.
     first, *rest = linears
     with torch.no_grad():
         fan = first.weight.shape[1]
         first.weight.uniform_(-1.0 / fan, 1.0 / fan)
         for layer in rest:
-            bound = math.sqrt(c / layer.weight.shape[1]) / w0
-            layer.weight.uniform_(-bound, bound)
+            n = layer.weight.shape[1]
+            layer.weight.uniform_(-math.sqrt(c / n) / w0, math.sqrt(c / n) / w0)
+            if layer.bias is not None:
+                layer.bias.uniform_(-1.0 / math.sqrt(n) / w0, 1.0 / math.sqrt(n) / w0)
 
 
 def _init_siren_torch(linears: Sequence[nn.Linear], w0: float, w0_initial: float, c: float) -> None:
@@ -125,7 +130,7 @@ class SIREN(nn.Module):
         )
         sizes = [int(in_features), *widths, int(out_features)]
         self.linears = nn.ModuleList(
-            nn.Linear(a, b, bias=bias) for a, b in zip(sizes[:-1], sizes[1:])
+            nn.Linear(a, b, bias=bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.w0s = [float(w0_initial)] + [float(w0)] * (len(widths) - 1)
         INITIALIZERS[initializer](list(self.linears), float(w0), float(w0_initial), float(c))
@@ -147,14 +152,14 @@ class SIREN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.normalize(x)
-        for layer, w0 in zip(self.linears[:-1], self.w0s):
+        for layer, w0 in zip(self.linears[:-1], self.w0s, strict=True):
             h = torch.sin(w0 * layer(h))
         return self.linears[-1](h)
 
     def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The argument of every sine, ``w0 * (W h + b)``, layer by layer (for diagnostics)."""
         h, out = self.normalize(x), []
-        for layer, w0 in zip(self.linears[:-1], self.w0s):
+        for layer, w0 in zip(self.linears[:-1], self.w0s, strict=True):
             z = w0 * layer(h)
             out.append(z)
             h = torch.sin(z)

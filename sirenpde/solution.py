@@ -117,7 +117,7 @@ class Solution:
         counts = [int(res)] * d if np.isscalar(res) else [int(r) for r in res]
         if len(counts) != d or min(counts) < 2:
             raise ValueError(f"resolution needs {d} counts ≥ 2; found {res}")
-        coords = tuple(np.linspace(lo, hi, n) for lo, hi, n in zip(*self.bounds, counts))
+        coords = tuple(np.linspace(lo, hi, n) for lo, hi, n in zip(*self.bounds, counts, strict=True))
         grid = Grid(self.axes, coords, np.ones(counts, dtype=bool))
         if self.domain is not None:
             x = torch.as_tensor(grid.points(), dtype=torch.float64)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..coefficients import expression
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
 from .compile import Compiler
@@ -51,18 +52,21 @@ def _build(source: YamlSource) -> RunSpec:
     data = source.data
     if not isinstance(data, dict):
         found = "an empty file" if data is None else type(data).__name__
-        raise source.error((), f"expected a mapping of keys (problem:, domain:, …), found {found}")
+        message = f"expected a mapping of keys (problem:, domain:, …), found {found}"
+        raise ConfigError(message, file=source.path, line=source.line_of(()) or 1)
     family = data.get("problem")
-    if family not in FAMILIES:
+    if not isinstance(family, str) or family not in FAMILIES:
+        known = ", ".join(FAMILIES)
         if "problem" not in data:
-            raise source.error(("problem",), f"required key is missing; expected one of: {', '.join(FAMILIES)}")
-        raise source.error(("problem",), f"unknown problem {family!r}; expected one of: {', '.join(FAMILIES)}")
+            raise source.error(("problem",), f"required key is missing; expected one of: {known}")
+        raise source.error(("problem",), f"unknown problem {family!r}; expected one of: {known}")
     schema = FAMILIES[family]
     try:
         spec = schema.model_validate(data)
     except ValidationError as err:
         raise to_config_error(err, source, schema) from None
-    compiler = Compiler(source, spec.axis_names())
+    compiler = Compiler(source, _axes(spec, source))
+    _check_resolution(spec, source)
     try:
         problem = spec.build(compiler)
     except ValueError as err:
@@ -72,3 +76,21 @@ def _build(source: YamlSource) -> RunSpec:
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(problem, spec.model, spec.training, spec.output.path or default_out,
                    spec.output.resolution, source)
+
+
+def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
+    """The axis names, checked here so that a bad name is reported at ``axes``, not at its use."""
+    try:
+        axes = spec.axis_names()
+        expression(0.0, axes, normals=True)  # each axis and each normal n<axis> must be a variable
+    except ValueError as err:
+        raise source.error(("axes",), str(err)) from None
+    return axes
+
+
+def _check_resolution(spec: FileBase, source: YamlSource) -> None:
+    # Caught here, not when the result is saved after training.
+    res, dim = spec.output.resolution, spec.domain.domain.dim
+    if isinstance(res, list) and len(res) != dim:
+        raise source.error(("output", "resolution"),
+                           f"expected one count per axis ({dim}) or a single count, found {res}")

@@ -65,6 +65,10 @@ class PoissonFile(FileBase):
             points[name], weights[name] = c.points, c.weight
         gradient = laplacian = None
         if self.gradient is not None:
+            if len(self.gradient.value) != domain.dim:
+                found = len(self.gradient.value)
+                raise compile_.error(("gradient", "value"),
+                                     f"expected {domain.dim} components (one per axis), found {found}")
             gradient = [compile_(("gradient", "value", k), v) for k, v in enumerate(self.gradient.value)]
             points["gradient"], weights["gradient"] = self.gradient.points, self.gradient.weight
         if self.laplacian is not None:

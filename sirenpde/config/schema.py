@@ -6,6 +6,7 @@ Each domain node validates by building its :mod:`sirenpde.domains` object, so a 
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
@@ -26,11 +27,14 @@ def _expression_input(value: Any) -> str | float:
     # Text is compiled later, against the problem's axes; numbers are constants. Nothing else.
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"expected an expression (text such as 'sin(pi*x)' or a number), found {value!r}")
+    if not isinstance(value, str) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number or an expression, found {value!r}")
     return value if isinstance(value, str) else float(value)
 
 
 Expr = Annotated[Any, BeforeValidator(_expression_input)]
 PositiveInt = Annotated[int, Field(ge=1)]
+GridCount = Annotated[int, Field(ge=2)]
 Weight = Annotated[float, Field(ge=0)]
 Vector = list[float]
 
@@ -98,14 +102,20 @@ def _disk(node: BallNode) -> AbstractDomain:
     return _ball(node)
 
 
+def _difference(node: DifferenceNode) -> AbstractDomain:
+    holes = tuple(h.domain for h in node.holes)
+    domain = Difference(node.base.domain, holes, tuple(node.names) if node.names else None)
+    if domain.volume() == 0:  # otherwise `check` passes and `solve` fails in the sampler
+        raise ValueError("Difference: the holes cover the whole base; nothing is left to solve on")
+    return domain
+
+
 _BUILDERS = {
     "box": lambda n: Box(tuple(n.lo), tuple(n.hi)),
     "disk": _disk,
     "ball": _ball,
     "polygon": lambda n: Polygon(tuple(tuple(v) for v in n.vertices)),
-    "difference": lambda n: Difference(
-        n.base.domain, tuple(h.domain for h in n.holes), tuple(n.names) if n.names else None
-    ),
+    "difference": _difference,
     "union": lambda parts: Union(tuple(p.domain for p in parts)),
     "spacetime": lambda n: SpaceTime(n.space.domain, n.t[0], n.t[1]),
 }
@@ -115,7 +125,7 @@ class OutputSection(Section):
     """Where the result goes and how finely it is sampled."""
 
     path: str | None = None
-    resolution: PositiveInt | list[PositiveInt] | None = None
+    resolution: GridCount | list[GridCount] | None = None
 
 
 class FileBase(Section):
@@ -130,11 +140,6 @@ class FileBase(Section):
     model: ModelConfig = ModelConfig()
     training: TrainConfig = TrainConfig()
     output: OutputSection = OutputSection()
-
-    @model_validator(mode="after")
-    def _check_axes(self) -> FileBase:
-        self.axis_names()
-        return self
 
     def axis_names(self) -> tuple[str, ...]:
         """The coordinate names: as given, or x, y, z (then t for space-time) by dimension."""

@@ -17,8 +17,7 @@ _KEY_ERRORS = ("extra_forbidden", "unexpected_keyword_argument")
 
 def to_config_error(err: ValidationError, source: YamlSource, root: type) -> ConfigError:
     """The first error of ``err`` as a :class:`ConfigError` pointing into ``source``."""
-    e = err.errors(include_url=False)[0]
-    loc = tuple(p for p in e["loc"] if isinstance(p, (str, int)))
+    e, loc = _first(err.errors(include_url=False), source)
     kind, found = e["type"], e.get("input")
     if kind in _KEY_ERRORS:
         key = loc[-1]
@@ -34,6 +33,39 @@ def to_config_error(err: ValidationError, source: YamlSource, root: type) -> Con
         expected = e["msg"].removeprefix("Input should be ").removeprefix("Value should be ")
         message = f"expected {expected}, found {_show(found)}"
     return source.error(loc, message)
+
+
+def _first(errors: list, source: YamlSource) -> tuple[dict, tuple]:
+    """The first error and its key path; for a union (``int | list[int]``), the alternative that
+    reaches deepest into the value, e.g. ``resolution[0]`` rather than "expected an integer".
+
+    A missing key next to an unknown one is most likely a typo of it: report the unknown key,
+    whose message suggests the fix.
+    """
+    best, best_loc = errors[0], _key_path(errors[0], source)
+    if best["type"] == "missing":
+        for e in errors[1:]:
+            loc = _key_path(e, source)
+            if e["type"] in _KEY_ERRORS and loc[:-1] == best_loc[:-1]:
+                return e, loc
+    if len(best_loc) < len([p for p in best["loc"] if isinstance(p, (str, int))]):  # union tags
+        for e in errors[1:]:
+            loc = _key_path(e, source)
+            if loc[: len(best_loc)] == best_loc and len(loc) > len(best_loc):
+                best, best_loc = e, loc
+    return best, best_loc
+
+
+def _key_path(e: dict, source: YamlSource) -> tuple:
+    """``e["loc"]`` without pydantic's union tags (``constrained-int``, ``list[…]``): only keys
+    that are in the file, and the missing key itself."""
+    loc, path = e["loc"], ()
+    for i, part in enumerate(loc):
+        if not isinstance(part, (str, int)):
+            continue
+        if path + (part,) in source.lines or (e["type"] == "missing" and i == len(loc) - 1):
+            path += (part,)
+    return path
 
 
 def _show(value: object) -> str:

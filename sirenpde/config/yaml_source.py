@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -105,7 +105,8 @@ _MAX_NODES = 100_000  # aliases can make a small file expand exponentially ("bil
 
 def _record(node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str) -> None:
     if len(lines) > _MAX_NODES:
-        raise ConfigError(f"the document expands to more than {_MAX_NODES} entries (YAML aliases?)", file=name)
+        message = f"the document expands to more than {_MAX_NODES} entries (YAML aliases?)"
+        raise ConfigError(message, file=name)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
