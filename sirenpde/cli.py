@@ -107,6 +107,7 @@ def _solve(args) -> int:
         print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
+    solution.info["title"] = spec.title
     try:
         errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
     except OSError as err:

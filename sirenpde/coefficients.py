@@ -69,7 +69,8 @@ def evaluate(value: Coefficient, fields: Fields) -> torch.Tensor:
     """The coefficient on this batch, shaped (N,) (or (N, k) for a callable returning columns)."""
     x = fields.x
     if isinstance(value, PointExpression):
-        return value(x, fields.normals)
+        v = value(x, fields.normals)
+        return v.to(x.dtype) if v.dtype == torch.bool else v  # `x > 0.5` as a value means 0 or 1
     if isinstance(value, (int, float, complex)):
         return torch.full((x.shape[0],), value, dtype=x.dtype, device=x.device)
     if callable(value):

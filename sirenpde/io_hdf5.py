@@ -127,11 +127,19 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         fields = [str(a) for a in f.attrs["fields"]]
         bounds = (np.asarray(f.attrs["bounds_lo"]), np.asarray(f.attrs["bounds_hi"]))
         kind = str(f.attrs["problem_kind"])
-        info = {k: f.attrs[k] for k in ("steps", "seed", "device", "wall_time") if k in f.attrs}
+        info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds)
+
+
+_INFO_KEYS = ("steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
+              "best_validation_loss", "title")
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _walk(group: h5py.Group, prefix: str = ""):

@@ -20,7 +20,7 @@ class Problem:
     Args:
         domain: the computational domain; its bounding box normalises the network's inputs.
         constraints: the residual-on-region terms of the loss.
-        axes: coordinate names, one per input column, e.g. ``("x", "y")``.
+        axes: coordinate names, one per input column (default x, y, z by dimension).
         fields: names of the output channels, e.g. ``("u",)``.
         exact: optional exact solution, points (N, d) → values (N, c); enables error reports.
         kind: a label stored with results (``"poisson"``, ``"custom"`` …); the engine ignores it.
@@ -30,7 +30,7 @@ class Problem:
 
     domain: AbstractDomain
     constraints: tuple[AbstractConstraint, ...]
-    axes: tuple[str, ...] = ("x", "y")
+    axes: tuple[str, ...] | None = None
     fields: tuple[str, ...] = ("u",)
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None
     kind: str = "custom"
@@ -38,7 +38,9 @@ class Problem:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "constraints", tuple(self.constraints))
-        object.__setattr__(self, "axes", tuple(self.axes))
+        d = self.domain.dim
+        default = ("x", "y", "z")[:d] if d <= 3 else tuple(f"x{i}" for i in range(d))
+        object.__setattr__(self, "axes", tuple(self.axes or default))
         object.__setattr__(self, "fields", tuple(self.fields))
         if len(self.axes) != self.domain.dim:
             raise ValueError(

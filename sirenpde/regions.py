@@ -1,8 +1,9 @@
 """Regions: where a constraint holds, and how to draw fresh points there.
 
-A region is a domain's interior, one named part of its boundary (or all of it), or a fixed cloud of
-points. Constraints that hold the *same region object* with the same point count share one batch of
-points per step, and so share derivatives.
+A region is a domain's interior or one named part of its boundary (or all of it); other kinds
+(point clouds, source discs) implement the same two methods. Constraints that hold the *same
+region object* with the same point count share one batch of points per step, and so share
+derivatives.
 """
 
 from __future__ import annotations

@@ -245,3 +245,24 @@ def test_hole_normals_point_out_of_the_region():
 class Flipped(nn.Module):
     def forward(self, p: torch.Tensor) -> torch.Tensor:
         return -exact(p)[:, None]
+
+
+def test_a_comparison_as_a_coefficient_is_zero_or_one():
+    # `source: x > 0.5` in a file: a boolean expression used as a value means 1 where true.
+    from sirenpde.coefficients import evaluate, expression
+
+    u = fields_on(50)
+    step = evaluate(expression("x > 0.5", ("x", "y")), u)
+    assert step.dtype == torch.float64
+    torch.testing.assert_close(step, (u.x[:, 0] > 0.5).double())
+
+
+def test_problem_axes_default_to_the_dimension():
+    line = sp.Box((0,), (1,))
+    cube = sp.Box((0, 0, 0), (1, 1, 1))
+    c1 = sp.Constraint("c", sp.Interior(line), lambda u: u.value)
+    c3 = sp.Constraint("c", sp.Interior(cube), lambda u: u.value)
+    assert sp.Problem(line, (c1,)).axes == ("x",)
+    assert sp.Problem(cube, (c3,)).axes == ("x", "y", "z")
+    with pytest.raises(ValueError, match="2 axes"):
+        sp.Problem(cube, (c3,), axes=("x", "y"))

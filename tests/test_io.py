@@ -176,6 +176,8 @@ def test_load_reproduces_the_stored_field(loaded, stored):
 def test_load_restores_the_metadata(loaded, result):
     assert loaded.axes == ("x", "y") and loaded.fields == ("u",) and loaded.kind == "poisson"
     assert loaded.info["steps"] == STEPS and loaded.info["seed"] == 1
+    for key in ("lbfgs_steps", "dtype", "best_step", "best_validation_loss", "wall_time", "device"):
+        assert loaded.info[key] == result.solution.info[key], key
     assert loaded.domain is None and loaded.exact is None
     np.testing.assert_array_equal(loaded.history["loss"], result.solution.history["loss"])
     assert set(loaded.history) >= {"step", "loss", "constraint/pde",

@@ -36,6 +36,7 @@ class RunSpec:
     output_path: str
     resolution: int | list[int] | None
     source: YamlSource
+    title: str = ""
 
 
 def load_problem_file(path: str | Path) -> RunSpec:
@@ -75,7 +76,7 @@ def _build(source: YamlSource) -> RunSpec:
         raise source.error((), str(err)) from None
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(problem, spec.model, spec.training, spec.output.path or default_out,
-                   spec.output.resolution, source)
+                   spec.output.resolution, source, spec.title)
 
 
 def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
