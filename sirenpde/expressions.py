@@ -11,13 +11,23 @@ from __future__ import annotations
 import ast
 import functools
 import keyword
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import torch
+
+from .expression_vocabulary import (
+    BINARY_OPS,
+    BOOL_OPS,
+    COMPARISONS,
+    CONSTANTS,
+    FUNCTIONS,
+    KINDS,
+    SYMBOLS,
+    UNARY_OPS,
+)
 
 # Generous for any formula a person types; small enough that compiling is always instant and the
 # recursive builders below stay far from Python's recursion limit.
@@ -55,70 +65,6 @@ class _Ctx(NamedTuple):
 _Fn = Callable[[_Ctx], torch.Tensor]
 
 
-def _heaviside(x: torch.Tensor) -> torch.Tensor:
-    # 1 above zero, 0.5 at zero, 0 below; unlike torch.heaviside it has a (zero) gradient.
-    return (torch.sign(x) + 1) / 2
-
-
-def _imag(z: torch.Tensor) -> torch.Tensor:
-    # torch.imag rejects real tensors, but imag(x) of a real field is simply zero.
-    return torch.imag(z) if z.is_complex() else torch.zeros_like(z)
-
-
-def _where(cond: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.where(cond != 0, a, b)
-
-
-_UNARY_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
-    "asin": torch.asin, "acos": torch.acos, "atan": torch.atan,
-    "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
-    "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
-    "exp": torch.exp, "log": torch.log, "log2": torch.log2, "log10": torch.log10,
-    "sqrt": torch.sqrt, "abs": torch.abs, "sign": torch.sign, "floor": torch.floor,
-    "ceil": torch.ceil, "erf": torch.erf, "heaviside": _heaviside,
-    # conj_physical, not conj: a lazily conjugated view cannot be turned into a numpy array.
-    "real": torch.real, "imag": _imag, "conj": torch.conj_physical, "angle": torch.angle,
-}  # fmt: skip
-_BINARY_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "atan2": torch.atan2, "hypot": torch.hypot, "min": torch.minimum, "max": torch.maximum,
-    "pow": torch.pow,
-}  # fmt: skip
-# name -> (number of positional arguments, torch implementation)
-_FUNCTIONS: dict[str, tuple[int, Callable[..., torch.Tensor]]] = {
-    **{name: (1, fn) for name, fn in _UNARY_FUNCTIONS.items()},
-    **{name: (2, fn) for name, fn in _BINARY_FUNCTIONS.items()},
-    "where": (3, _where),
-}
-_CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-
-_UNARY_OPS = {ast.UAdd: torch.positive, ast.USub: torch.neg, ast.Not: torch.logical_not}
-_BINARY_OPS = {
-    ast.Add: torch.add, ast.Sub: torch.sub, ast.Mult: torch.mul, ast.Div: torch.div,
-    ast.Pow: torch.pow, ast.Mod: torch.remainder,  # remainder has Python's sign convention
-}  # fmt: skip
-_COMPARISONS = {
-    ast.Lt: torch.lt, ast.LtE: torch.le, ast.Gt: torch.gt, ast.GtE: torch.ge,
-    ast.Eq: torch.eq, ast.NotEq: torch.ne,
-}  # fmt: skip
-_BOOL_OPS = {ast.And: torch.logical_and, ast.Or: torch.logical_or}
-# Operator nodes carry no source position, so messages name them through this table.
-_SYMBOLS = {
-    ast.UAdd: "+", ast.USub: "-", ast.Not: "not", ast.Invert: "~", ast.Add: "+", ast.Sub: "-",
-    ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//",
-    ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^",
-    ast.BitAnd: "&", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
-    ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in",
-    ast.And: "and", ast.Or: "or",
-}  # fmt: skip
-_KINDS = {
-    ast.Subscript: "subscript", ast.Lambda: "lambda", ast.IfExp: "conditional expression",
-    ast.NamedExpr: "assignment expression", ast.Starred: "starred argument",
-    ast.JoinedStr: "f-string", ast.ListComp: "comprehension", ast.SetComp: "comprehension",
-    ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension",
-}  # fmt: skip
-
-
 def _shown(text: str, limit: int = 60) -> str:
     """Quote (part of) a text for a one-line message; repr escapes any newline."""
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
@@ -147,7 +93,7 @@ class _Scope:
     def describe(self, node: ast.AST) -> str:
         if isinstance(node, ast.Attribute):
             return f"attribute access '.{node.attr}'"
-        return f"{_KINDS.get(type(node), type(node).__name__.lower())} {self.segment(node)}"
+        return f"{KINDS.get(type(node), type(node).__name__.lower())} {self.segment(node)}"
 
     def segment(self, node: ast.AST) -> str:
         return _shown(ast.get_source_segment(self.text, node) or "")
@@ -184,12 +130,12 @@ def _build_constant(node: ast.Constant, scope: _Scope) -> _Fn:
 
 def _build_name(node: ast.Name, scope: _Scope) -> _Fn:
     name, text = node.id, scope.text
-    if name in _CONSTANTS:
-        return _constant(_CONSTANTS[name])
-    if name in _FUNCTIONS:
+    if name in CONSTANTS:
+        return _constant(CONSTANTS[name])
+    if name in FUNCTIONS:
         raise _error(text, f"function '{name}' without arguments", f"a call like {name}(x)")
     if name not in scope.names:
-        expected = f"one of: {', '.join((*scope.names, *_CONSTANTS))}"
+        expected = f"one of: {', '.join((*scope.names, *CONSTANTS))}"
         raise _error(text, f"unknown name '{name}'", expected)
     scope.used.add(name)
 
@@ -205,32 +151,32 @@ def _build_name(node: ast.Name, scope: _Scope) -> _Fn:
 def _operator(op: ast.AST, table: Mapping[type, Callable], scope: _Scope) -> Callable:
     fn = table.get(type(op))
     if fn is None:
-        symbol = _SYMBOLS.get(type(op), type(op).__name__)
-        expected = f"one of: {' '.join(_SYMBOLS[kind] for kind in table)}"
+        symbol = SYMBOLS.get(type(op), type(op).__name__)
+        expected = f"one of: {' '.join(SYMBOLS[kind] for kind in table)}"
         raise _error(scope.text, f"operator '{symbol}' is not allowed", expected)
     return fn
 
 
 def _build_unary(node: ast.UnaryOp, scope: _Scope) -> _Fn:
-    fn, operand = _operator(node.op, _UNARY_OPS, scope), scope.build(node.operand)
+    fn, operand = _operator(node.op, UNARY_OPS, scope), scope.build(node.operand)
     return lambda ctx: fn(_num(operand(ctx), ctx))
 
 
 def _build_binary(node: ast.BinOp, scope: _Scope) -> _Fn:
-    fn = _operator(node.op, _BINARY_OPS, scope)
+    fn = _operator(node.op, BINARY_OPS, scope)
     left, right = scope.build(node.left), scope.build(node.right)
     return lambda ctx: fn(_num(left(ctx), ctx), _num(right(ctx), ctx))
 
 
 def _build_bool(node: ast.BoolOp, scope: _Scope) -> _Fn:
-    fn = _operator(node.op, _BOOL_OPS, scope)
+    fn = _operator(node.op, BOOL_OPS, scope)
     operands = [scope.build(value) for value in node.values]
     return lambda ctx: functools.reduce(fn, [operand(ctx) for operand in operands])
 
 
 def _build_compare(node: ast.Compare, scope: _Scope) -> _Fn:
     """``a < b <= c`` means ``(a < b) and (b <= c)``, with ``b`` evaluated once."""
-    fns = [_operator(op, _COMPARISONS, scope) for op in node.ops]
+    fns = [_operator(op, COMPARISONS, scope) for op in node.ops]
     operands = [scope.build(value) for value in (node.left, *node.comparators)]
 
     def compare(ctx: _Ctx) -> torch.Tensor:
@@ -249,14 +195,14 @@ def _build_call(node: ast.Call, scope: _Scope) -> _Fn:
             scope.build(func)  # a forbidden callee such as `os.system` makes the clearer message
         found = f"call of a computed function {scope.segment(node)}"
         raise _error(text, found, "a function name followed by arguments, like sin(x)")
-    if func.id not in _FUNCTIONS:
-        expected = f"one of: {', '.join(sorted(_FUNCTIONS))}"
+    if func.id not in FUNCTIONS:
+        expected = f"one of: {', '.join(sorted(FUNCTIONS))}"
         raise _error(text, f"'{func.id}' is not an allowed function", expected)
     if node.keywords:
         found = f"keyword argument {scope.segment(node.keywords[0])} of '{func.id}'"
         raise _error(text, found, "positional arguments only")
     args = [scope.build(arg) for arg in node.args]
-    arity, fn = _FUNCTIONS[func.id]
+    arity, fn = FUNCTIONS[func.id]
     if len(args) != arity:
         found = f"'{func.id}' takes {arity} argument{'s' * (arity > 1)}, found {len(args)}"
         raise _error(text, found, f"a call like {func.id}({', '.join('abc'[:arity])})")
@@ -309,7 +255,7 @@ def _check_names(names: tuple[str, ...], text: str) -> None:
     for name in names:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             raise _error(text, f"variable name {name!r}", "identifiers like x, y, t")
-        if name in _CONSTANTS or name in _FUNCTIONS:
+        if name in CONSTANTS or name in FUNCTIONS:
             raise _error(text, f"variable name '{name}' shadows a built-in", "another name")
     if len(set(names)) != len(names):
         raise _error(text, f"repeated variable names {names}", "distinct names")
@@ -382,7 +328,7 @@ def compile_expression(text: str | int | float, names: Sequence[str]) -> Express
 
     Allowed: numbers (``2``, ``0.5``, ``1e-3``, ``2j``), the variables in ``names``, the constants
     ``pi`` and ``e``, ``+ - * / ** %``, comparisons (chains too), ``and or not``, parentheses and
-    calls with positional arguments of the functions in ``_FUNCTIONS``.
+    calls with positional arguments of the functions in ``FUNCTIONS``.
 
     Args:
         text: The formula, surrounding whitespace ignored; a number (as YAML gives

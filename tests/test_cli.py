@@ -11,7 +11,6 @@ from pathlib import Path
 
 import h5py
 import pytest
-import torch
 
 import sirenpde as sp
 from sirenpde.cli import main
@@ -53,13 +52,6 @@ BAD = {  # the issue's acceptance cases: (text, line, key path, words of the mes
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Two shared cores: intra-op threads only contend on these tiny networks.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:

@@ -40,13 +40,6 @@ output: {resolution: 21}
 """
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Two shared cores: intra-op threads only contend on these small Monte-Carlo estimates.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _edit(old: str, new: str) -> str:

@@ -39,13 +39,6 @@ def exact(x, y):
     return np.sin(np.pi * x / 2) * np.sin(np.pi * y)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Two shared cores: intra-op threads only contend on these tiny networks.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
