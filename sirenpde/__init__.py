@@ -14,7 +14,7 @@ from .domains import AbstractDomain, Ball, Box, Difference, Disk, Polygon, Space
 from .fields import Fields
 from .io_hdf5 import load, save
 from .problem import Problem
-from .problems import poisson
+from .problems import PML, PointSource, helmholtz, poisson
 from .regions import Boundary, Interior, Region
 from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
@@ -24,7 +24,8 @@ from .train import Progress, TrainingError, train
 __all__ = [
     "__version__",
     "AbstractConstraint", "AbstractDomain", "Ball", "Boundary", "Box", "ConfigError", "Constraint",
-    "Difference", "Disk", "Fields", "Interior", "ModelConfig", "Polygon", "Problem", "Progress",
+    "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
+    "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "Union",
     "build_model", "expression", "load", "load_problem_file", "load_problem_text", "poisson", "save",
     "siren_uniform_", "train",

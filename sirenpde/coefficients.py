@@ -72,7 +72,9 @@ def evaluate(value: Coefficient, fields: Fields) -> torch.Tensor:
         v = value(x, fields.normals)
         return v.to(x.dtype) if v.dtype == torch.bool else v  # `x > 0.5` as a value means 0 or 1
     if isinstance(value, (int, float, complex)):
-        return torch.full((x.shape[0],), value, dtype=x.dtype, device=x.device)
+        dtype = (torch.complex128 if x.dtype == torch.float64 else torch.complex64) if isinstance(
+            value, complex) else x.dtype
+        return torch.full((x.shape[0],), value, dtype=dtype, device=x.device)
     if callable(value):
         return value(x)
     found = type(value).__name__

@@ -76,6 +76,7 @@ def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
     f.attrs["problem_yaml"] = problem_text
     f.attrs["axes"] = list(solution.axes)
     f.attrs["fields"] = list(solution.fields)
+    f.attrs["complex"] = solution.complex
     f.attrs["bounds_lo"] = solution.bounds[0]
     f.attrs["bounds_hi"] = solution.bounds[1]
     f.attrs["complete"] = True
@@ -127,11 +128,13 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         fields = [str(a) for a in f.attrs["fields"]]
         bounds = (np.asarray(f.attrs["bounds_lo"]), np.asarray(f.attrs["bounds_hi"]))
         kind = str(f.attrs["problem_kind"])
+        is_complex = bool(f.attrs.get("complex", False))
         info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
     model = model.to(device=device, dtype=dtype)
-    return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds)
+    return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
+                    complex=is_complex)
 
 
 _INFO_KEYS = ("steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",

@@ -13,6 +13,7 @@ import torch
 from .constraints import AbstractConstraint
 from .domains import Sampler
 from .fields import AutogradFields
+from .fields_complex import ComplexFields
 from .problem import Problem
 from .regions import Region
 
@@ -48,6 +49,8 @@ def evaluate_losses(
     by_constraint: dict[int, torch.Tensor] = {}
     for batch in batches:
         fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+        if problem.complex:
+            fields = ComplexFields(fields)
         for c in batch.constraints:
             by_constraint[id(c)] = c.loss(fields)
     parts = [by_constraint[id(c)] for c in problem.constraints]

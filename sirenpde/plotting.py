@@ -27,11 +27,12 @@ def plot_result(result: str | Path, folder: str | Path) -> list[Path]:
         coords = [np.asarray(f["grid"][a]) for a in axes]
         mask = np.asarray(f["grid/mask"])
         for name in f["fields"]:
-            panels = [("value", np.asarray(f["fields"][name]))]
+            panels = _parts("", np.asarray(f["fields"][name]))
             if "error" in f and name in f["error"]:
-                panels.append(("reference", np.asarray(f["reference"][name])))
+                panels += _parts("reference", np.asarray(f["reference"][name]))[:1]
                 err = f["error"][name]
-                panels.append((f"error (relative L2 {err.attrs['relative_l2']:.2e})", np.asarray(err)))
+                title = f"|error| (relative L2 {err.attrs['relative_l2']:.2e})"
+                panels.append((title, np.abs(np.asarray(err))))
             path = folder / f"{result.stem}_{name}.png"
             _field_figure(path, name, axes, coords, mask, panels)
             written.append(path)
@@ -39,6 +40,15 @@ def plot_result(result: str | Path, folder: str | Path) -> list[Path]:
         _loss_figure(path, f["history"])
         written.append(path)
     return written
+
+
+def _parts(label: str, values: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Panels of a field: itself if real; real part, imaginary part, magnitude and phase if complex."""
+    if not np.iscomplexobj(values):
+        return [(label or "value", values)]
+    prefix = f"{label} " if label else ""
+    return [(f"{prefix}real part", values.real), (f"{prefix}imaginary part", values.imag),
+            (f"{prefix}magnitude", np.abs(values)), (f"{prefix}phase", np.angle(values))]
 
 
 def _field_figure(path: Path, name: str, axes, coords, mask, panels) -> None:

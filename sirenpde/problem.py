@@ -26,6 +26,8 @@ class Problem:
         kind: a label stored with results (``"poisson"``, ``"custom"`` …); the engine ignores it.
         spatial_axes: the axes the Laplacian and divergence act on (all by default; a space-time
             problem leaves out ``t``).
+        complex: the fields are complex; the network then has two real outputs per field and
+            constraints see complex values (see :class:`~sirenpde.fields_complex.ComplexFields`).
     """
 
     domain: AbstractDomain
@@ -35,6 +37,12 @@ class Problem:
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None
     kind: str = "custom"
     spatial_axes: tuple[str, ...] | None = field(default=None)
+    complex: bool = False
+
+    @property
+    def channels(self) -> int:
+        """Real network outputs: one per real field, two per complex field."""
+        return len(self.fields) * (2 if self.complex else 1)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "constraints", tuple(self.constraints))

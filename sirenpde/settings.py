@@ -123,6 +123,6 @@ def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN:
     lo, hi = problem.domain.bounds()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return SIREN(config.layers, problem.domain.dim, len(problem.fields), w0=config.w0,
+        return SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
                      w0_initial=config.w0_initial, bias=config.bias, initializer=config.initializer,
                      c=config.c, bounds=(lo, hi))

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .domains import AbstractDomain
+from .fields_complex import to_complex
 
 __all__ = ["Solution", "Grid", "default_resolution"]
 
@@ -57,6 +58,7 @@ class Solution:
         history: the training record (``step``, ``loss``, ``constraint/<name>`` …).
         info: training metadata (steps, seed, device, wall time …).
         bounds: the bounding box, when there is no domain.
+        complex: the network's channels are (real, imaginary) pairs of complex fields.
     """
 
     def __init__(
@@ -71,10 +73,11 @@ class Solution:
         history: dict | None = None,
         info: dict | None = None,
         bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        complex: bool = False,
     ):
         self.model = model.eval()
         self.axes, self.fields = tuple(axes), tuple(fields)
-        self.domain, self.exact, self.kind = domain, exact, kind
+        self.domain, self.exact, self.kind, self.complex = domain, exact, kind, bool(complex)
         self.history, self.info = dict(history or {}), dict(info or {})
         if bounds is None and domain is None:
             raise ValueError("a Solution needs a domain or explicit bounds")
@@ -88,7 +91,8 @@ class Solution:
     def evaluate(self, points):
         """Field values at points (N, d) → (N, c); numpy in gives numpy out, torch in gives torch out.
 
-        Torch inputs keep their autograd graph, so derivatives of the solution can be taken.
+        Complex problems give complex values. Torch inputs keep their autograd graph, so
+        derivatives of the solution can be taken.
         """
         if isinstance(points, torch.Tensor):
             return self._forward(points)
@@ -101,14 +105,19 @@ class Solution:
         with torch.no_grad():
             for chunk in np.array_split(x, max(1, -(-len(x) // _CHUNK))):
                 t = torch.as_tensor(chunk, dtype=p.dtype, device=p.device)
-                out.append(self.model(t).double().cpu().numpy())
-        return np.concatenate(out, axis=0) if out else np.zeros((0, len(self.fields)))
+                out.append(self._channels(self.model(t)).cpu().numpy())
+        if not out:
+            return np.zeros((0, len(self.fields)), dtype=complex if self.complex else float)
+        return np.concatenate(out, axis=0).astype(np.complex128 if self.complex else np.float64)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 2 or x.shape[1] != len(self.axes):
             raise ValueError(f"points must have shape (N, {len(self.axes)}); found {tuple(x.shape)}")
         p = self._param
-        return self.model(x.to(device=p.device, dtype=p.dtype)).to(device=x.device)
+        return self._channels(self.model(x.to(device=p.device, dtype=p.dtype))).to(device=x.device)
+
+    def _channels(self, v: torch.Tensor) -> torch.Tensor:
+        return to_complex(v) if self.complex else v
 
     def grid(self, resolution: int | Sequence[int] | None = None) -> Grid:
         """A grid over the bounding box; ``resolution`` points per axis (an int or one per axis)."""

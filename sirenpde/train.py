@@ -85,7 +85,7 @@ def train(
     log.info("trained %d+%d steps in %.1f s; best validation loss %.3e at step %d",
              config.steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
     return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
-                    kind=problem.kind, history=run.history(), info=info)
+                    kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
 
 
 class _Run:
