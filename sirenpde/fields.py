@@ -168,5 +168,7 @@ class AutogradFields(Fields):
 
     def _grad(self, y: torch.Tensor) -> torch.Tensor:
         # create_graph so that higher derivatives and the weight update can differentiate through.
+        if not y.requires_grad:  # e.g. the gradient of a linear model is constant: its derivative is 0
+            return torch.zeros_like(self.x)
         (g,) = torch.autograd.grad(y.sum(), self.x, create_graph=True, allow_unused=True)
         return torch.zeros_like(self.x) if g is None else g

@@ -281,3 +281,12 @@ def test_divergence_of_a_flux_of_the_wrong_shape(shape):
     u = AutogradFields(Analytic(), points(), AXES)
     with pytest.raises(ValueError, match=r"flux must have shape \(N, c, 3\)"):
         u.divergence(torch.zeros(shape, dtype=torch.float64))
+
+
+def test_second_derivatives_of_a_linear_model_are_zero():
+    # The gradient of a linear model does not depend on x (no graph): its derivatives are zeros.
+    x = torch.rand(6, 2, dtype=torch.float64)
+    u = AutogradFields(lambda p: 3 * p[:, :1] - 2 * p[:, 1:], x, ("x", "y"))
+    torch.testing.assert_close(u.gradient[:, 0], torch.tensor([3.0, -2.0], dtype=torch.float64).expand(6, 2))
+    torch.testing.assert_close(u.laplacian, torch.zeros(6, 1, dtype=torch.float64))
+    torch.testing.assert_close(u.second("x"), torch.zeros(6, 1, dtype=torch.float64))
