@@ -37,13 +37,15 @@ def save(
         problem_text: the problem file's text, kept verbatim so a result documents its input.
 
     Returns:
-        The relative L2 error per field when an exact solution exists, else an empty dict.
+        The relative L2 error per field when an exact solution or a reference exists (measured
+        where ``solution.error_mask`` allows), else an empty dict.
     """
     path = Path(path)
     grid = solution.grid(resolution)
     values = solution.on_grid(grid)
     reference = solution.reference_on_grid(grid)
-    errors = relative_l2(values, reference, grid.mask) if reference is not None else {}
+    error_mask = solution.error_mask_on_grid(grid) if reference is not None else None
+    errors = relative_l2(values, reference, error_mask) if reference is not None else {}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     os.close(fd)
     try:
@@ -53,6 +55,8 @@ def save(
             for name, v in values.items():
                 f.create_dataset(f"fields/{name}", data=v, compression="gzip")
             if reference is not None:
+                f.attrs["reference_kind"] = solution.reference_kind
+                f.create_dataset("grid/error_mask", data=error_mask, compression="gzip")
                 for name, ref in reference.items():
                     f.create_dataset(f"reference/{name}", data=ref, compression="gzip")
                     err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")

@@ -11,7 +11,7 @@ import torch
 from .domains import AbstractDomain
 from .fields_complex import to_complex
 
-__all__ = ["Solution", "Grid", "default_resolution"]
+__all__ = ["Solution", "Grid", "Reference", "default_resolution"]
 
 _CHUNK = 65536  # points per forward pass when evaluating, to bound memory on large grids
 
@@ -45,6 +45,28 @@ class Grid:
         return np.stack([m.reshape(-1) for m in mesh], axis=1)
 
 
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """A reference solution known as numbers rather than a formula (a Hankel field, a finite-difference
+    solve): points (N, d) → values (N, c), numpy, possibly complex.
+
+    Attributes:
+        kind: how it was obtained (``"hankel"``, ``"fd"`` …); stored with results.
+        function: the map from points (N, d) to values (N, c) or (N,).
+    """
+
+    kind: str
+    function: Callable[[np.ndarray], np.ndarray]
+
+    def __call__(self, points: np.ndarray) -> np.ndarray:
+        """Values (N, c) at points (N, d)."""
+        return np.asarray(self.function(points)).reshape(len(points), -1)
+
+
+ErrorMask = Callable[[np.ndarray], np.ndarray]
+"""Where an error is measured: points (N, d) → bool (N,)."""
+
+
 class Solution:
     """A continuous, differentiable solution.
 
@@ -54,6 +76,9 @@ class Solution:
         fields: names of the output channels.
         domain: the domain (for grid masks and error norms); ``None`` for a loaded file.
         exact: optional exact solution, points (N, d) → (N, c).
+        reference: a numerical reference, used when there is no ``exact``.
+        error_mask: where errors are measured (with the domain's mask): points (N, d) → bool (N,);
+            ``None`` for everywhere in the domain. A PML layer or a singular source is left out so.
         kind: the problem family label.
         history: the training record (``step``, ``loss``, ``constraint/<name>`` …).
         info: training metadata (steps, seed, device, wall time …).
@@ -74,8 +99,11 @@ class Solution:
         info: dict | None = None,
         bounds: tuple[np.ndarray, np.ndarray] | None = None,
         complex: bool = False,
+        reference: Reference | None = None,
+        error_mask: ErrorMask | None = None,
     ):
         self.model = model.eval()
+        self.reference, self.error_mask = reference, error_mask
         self.axes, self.fields = tuple(axes), tuple(fields)
         self.domain, self.exact, self.kind, self.complex = domain, exact, kind, bool(complex)
         self.history, self.info = dict(history or {}), dict(info or {})
@@ -139,22 +167,40 @@ class Solution:
         values = self.evaluate(grid.points())
         return {name: values[:, k].reshape(grid.shape) for k, name in enumerate(self.fields)}
 
+    @property
+    def reference_kind(self) -> str | None:
+        """``"exact"``, the numerical reference's kind, or ``None`` when there is nothing to compare with."""
+        if self.exact is not None:
+            return "exact"
+        return self.reference.kind if self.reference is not None else None
+
     def reference_on_grid(self, grid: Grid) -> dict[str, np.ndarray] | None:
-        """The exact solution on ``grid``, or ``None`` when the problem has none."""
-        if self.exact is None:
+        """The exact solution (else the numerical reference) on ``grid``, or ``None`` without either."""
+        if self.exact is not None:
+            with torch.no_grad():
+                x = torch.as_tensor(grid.points(), dtype=torch.float64)
+                ref = self.exact(x).reshape(x.shape[0], -1).cpu().numpy()
+        elif self.reference is not None:
+            ref = self.reference(grid.points())
+        else:
             return None
-        with torch.no_grad():
-            x = torch.as_tensor(grid.points(), dtype=torch.float64)
-            ref = self.exact(x).reshape(x.shape[0], -1).cpu().numpy()
         return {name: ref[:, k].reshape(grid.shape) for k, name in enumerate(self.fields)}
 
+    def error_mask_on_grid(self, grid: Grid) -> np.ndarray:
+        """Where errors are measured on ``grid``: inside the domain and inside ``error_mask``."""
+        if self.error_mask is None:
+            return grid.mask
+        inside = np.asarray(self.error_mask(grid.points()), dtype=bool).reshape(grid.shape)
+        return grid.mask & inside
+
     def relative_l2(self, resolution: int | Sequence[int] | None = None) -> dict[str, float]:
-        """‖u − u_exact‖₂ / ‖u_exact‖₂ per field over the grid points inside the domain."""
+        """‖u − u_ref‖₂ / ‖u_ref‖₂ per field over the grid points inside the domain and ``error_mask``."""
         grid = self.grid(resolution)
         ref = self.reference_on_grid(grid)
         if ref is None:
-            raise ValueError("no exact solution: give `exact:` in the problem to measure the error")
-        return relative_l2(self.on_grid(grid), ref, grid.mask)
+            raise ValueError("no reference: give `exact:` (or `reference:`) in the problem to measure"
+                             " the error")
+        return relative_l2(self.on_grid(grid), ref, self.error_mask_on_grid(grid))
 
 
 def relative_l2(values: dict, reference: dict, mask: np.ndarray) -> dict[str, float]:

@@ -13,8 +13,10 @@ from pydantic import ValidationError
 from ..coefficients import expression
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
+from ..solution import ErrorMask, Reference
 from .compile import Compiler
 from .errors import ConfigError
+from .helmholtz import HelmholtzFile
 from .poisson import PoissonFile
 from .schema import FileBase
 from .validation import to_config_error
@@ -22,13 +24,18 @@ from .yaml_source import YamlSource, parse_yaml, read_yaml
 
 __all__ = ["ConfigError", "RunSpec", "load_problem_file", "load_problem_text", "FAMILIES"]
 
-FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile}
+FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile}
 """``problem:`` values and the schema of their files."""
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Everything a problem file asks for."""
+    """Everything a problem file asks for.
+
+    ``reference`` (a numerical reference, for problems without an exact solution) and ``error_mask``
+    (where errors are measured) are for the solution, not the trainer: attach them to the trained
+    :class:`~sirenpde.Solution` before saving it.
+    """
 
     problem: Problem
     model: ModelConfig
@@ -37,6 +44,8 @@ class RunSpec:
     resolution: int | list[int] | None
     source: YamlSource
     title: str = ""
+    reference: Reference | None = None
+    error_mask: ErrorMask | None = None
 
 
 def load_problem_file(path: str | Path) -> RunSpec:
@@ -69,14 +78,14 @@ def _build(source: YamlSource) -> RunSpec:
     compiler = Compiler(source, _axes(spec, source))
     _check_resolution(spec, source)
     try:
-        problem = spec.build(compiler)
+        built = spec.build_run(compiler)
     except ValueError as err:
         if isinstance(err, ConfigError):
             raise
         raise source.error((), str(err)) from None
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
-    return RunSpec(problem, spec.model, spec.training, spec.output.path or default_out,
-                   spec.output.resolution, source, spec.title)
+    return RunSpec(built.problem, spec.model, spec.training, spec.output.path or default_out,
+                   spec.output.resolution, source, spec.title, built.reference, built.error_mask)
 
 
 def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
 from ..coefficients import PointExpression, expression
 from ..domains import AbstractDomain
-from ..expressions import ExpressionError
+from ..expressions import ExpressionError, compile_expression
+from ..media import GriddedMedium, GridFileError, read_grid
 from .errors import ConfigError
+from .schema import GriddedNode
 from .yaml_source import YamlSource
 
 __all__ = ["Compiler"]
@@ -31,6 +34,40 @@ class Compiler:
 
     def error(self, key: tuple, message: str) -> ConfigError:
         return self.source.error(key, message)
+
+    def path(self, name: str) -> Path:
+        """A file named in the problem file: relative to that file's folder (to the current folder
+        for text that has no file)."""
+        folder = Path(self.source.path).parent if self.source.path != "<string>" else Path()
+        return folder / name
+
+    def constant(self, key: tuple, value: str | float) -> complex:
+        """A number such as ``2``, ``'1+1j'`` or ``'exp(1j*pi/4)'``: an expression of no variable."""
+        try:
+            return complex(compile_expression(value, ())({}).item())
+        except ExpressionError as err:
+            raise self.error(key, f"{err}; a constant such as 2 or '1+1j' is expected here") from None
+
+    def gridded(self, key: tuple, node: GriddedNode, dim: int) -> GriddedMedium:
+        """The coefficient sampled in ``node.file`` (relative to the problem file), interpolated."""
+        try:
+            values = read_grid(self.path(node.file), node.dataset)
+        except GridFileError as err:
+            raise self.error(key + (err.part,), str(err)) from None
+        if values.ndim != dim:
+            raise self.error(key + ("file",), f"expected a {dim}-D array (one axis per coordinate) in"
+                             f" {node.file!r}, found shape {values.shape}")
+        for side in ("lo", "hi"):
+            corner = getattr(node, side)
+            if len(corner) != dim:
+                raise self.error(key + (side,), f"expected {dim} coordinates (one per axis), found {corner}")
+        if not all(a < b for a, b in zip(node.lo, node.hi, strict=True)):
+            raise self.error(key + ("hi",), f"expected hi > lo on every axis; found lo={node.lo},"
+                             f" hi={node.hi}")
+        try:
+            return GriddedMedium(values, tuple(node.lo), tuple(node.hi))
+        except ValueError as err:
+            raise self.error(key + ("file",), f"{node.file!r}: {err}") from None
 
     def boundary_part(self, key: tuple, domain: AbstractDomain, name: str) -> str | None:
         """A boundary part name checked against the domain (``boundary`` = the whole boundary)."""

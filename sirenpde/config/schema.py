@@ -7,14 +7,21 @@ Each domain node validates by building its :mod:`sirenpde.domains` object, so a 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from ..domains import AbstractDomain, Ball, Box, Difference, Polygon, SpaceTime, Union
+from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
+from ..solution import ErrorMask, Reference
 
-__all__ = ["Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PositiveInt", "Weight"]
+if TYPE_CHECKING:
+    from .compile import Compiler
+
+__all__ = ["Built", "Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PositiveInt",
+           "PositiveFloat", "Vector", "Weight", "expression_input", "GriddedNode", "Medium"]
 
 
 class Section(BaseModel):
@@ -23,7 +30,7 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def _expression_input(value: Any) -> str | float:
+def expression_input(value: Any) -> str | float:
     # Text is compiled later, against the problem's axes; numbers are constants. Nothing else.
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"expected an expression (text such as 'sin(pi*x)' or a number), found {value!r}")
@@ -32,11 +39,29 @@ def _expression_input(value: Any) -> str | float:
     return value if isinstance(value, str) else float(value)
 
 
-Expr = Annotated[Any, BeforeValidator(_expression_input)]
+Expr = Annotated[Any, BeforeValidator(expression_input)]
 PositiveInt = Annotated[int, Field(ge=1)]
+PositiveFloat = Annotated[float, Field(gt=0)]
 GridCount = Annotated[int, Field(ge=2)]
 Weight = Annotated[float, Field(ge=0)]
 Vector = list[float]
+
+
+class GriddedNode(Section):
+    """Samples of a coefficient on a regular grid spanning lo..hi, in a .npy or .h5 file."""
+
+    file: str
+    dataset: str | None = None
+    lo: Vector
+    hi: Vector
+
+
+def _medium_input(value: Any) -> Any:
+    return value if isinstance(value, dict) else expression_input(value)
+
+
+Medium = Annotated[GriddedNode | Expr, BeforeValidator(_medium_input)]
+"""A coefficient such as a squared slowness: an expression, a number, or ``{file:, lo:, hi:}``."""
 
 
 class BoxNode(Section):
@@ -128,8 +153,23 @@ class OutputSection(Section):
     resolution: GridCount | list[GridCount] | None = None
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a file builds: the problem, and what its solution is measured against and where.
+
+    Attributes:
+        problem: the constraints to train on (with its exact solution, if any).
+        reference: a numerical reference, for files without an exact solution.
+        error_mask: where errors are measured, points (N, d) → bool (N,); ``None``: the whole domain.
+    """
+
+    problem: Problem
+    reference: Reference | None = None
+    error_mask: ErrorMask | None = None
+
+
 class FileBase(Section):
-    """Keys every problem file has; a family adds its own."""
+    """Keys every problem file has; a family adds its own ``build`` (or ``build_run``)."""
 
     problem: str
     title: str = ""
@@ -140,6 +180,14 @@ class FileBase(Section):
     model: ModelConfig = ModelConfig()
     training: TrainConfig = TrainConfig()
     output: OutputSection = OutputSection()
+
+    def build(self, compile_: Compiler) -> Problem:
+        """The problem this file describes; located :class:`ConfigError` for what cannot be built."""
+        raise NotImplementedError
+
+    def build_run(self, compile_: Compiler) -> Built:
+        """The problem and its reference; by default the exact solution, over the whole domain."""
+        return Built(self.build(compile_))
 
     def axis_names(self) -> tuple[str, ...]:
         """The coordinate names: as given, or x, y, z (then t for space-time) by dimension."""

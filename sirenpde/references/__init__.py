@@ -1,10 +1,14 @@
 """Exact and classical reference solutions to measure trained networks against.
 
 Helmholtz: :func:`point_sources_field` (free-space Hankel fields, e^{+iωt} convention) and
-:func:`solve_helmholtz_fd` (second-order finite differences with the same PML as the network).
+:func:`solve_helmholtz_fd` (second-order finite differences with the same PML as the network);
+:func:`hankel_reference` and :func:`fd_reference` wrap them as a run's
+:class:`~sirenpde.solution.Reference`, and :func:`error_region` says where it is compared.
 """
 
 from .hankel import gaussian_source, green_2d, point_sources_field
 from .helmholtz_fd import PML, FDResult, solve_helmholtz_fd
+from .select import error_region, fd_reference, hankel_reference, numpy_field
 
-__all__ = ["FDResult", "PML", "gaussian_source", "green_2d", "point_sources_field", "solve_helmholtz_fd"]
+__all__ = ["FDResult", "PML", "error_region", "fd_reference", "gaussian_source", "green_2d",
+           "hankel_reference", "numpy_field", "point_sources_field", "solve_helmholtz_fd"]
