@@ -142,7 +142,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
 
 
 _INFO_KEYS = ("steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
-              "best_validation_loss", "title")
+              "best_validation_loss", "title", "reference_kind")
 
 
 def _plain(value):

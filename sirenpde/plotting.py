@@ -32,7 +32,9 @@ def plot_result(result: str | Path, folder: str | Path) -> list[Path]:
                 panels += _parts("reference", np.asarray(f["reference"][name]))[:1]
                 err = f["error"][name]
                 title = f"|error| (relative L2 {err.attrs['relative_l2']:.2e})"
-                panels.append((title, np.abs(np.asarray(err))))
+                # Only where the error is measured (e.g. outside a PML and away from sources).
+                region = np.asarray(f["grid/error_mask"]) if "error_mask" in f["grid"] else mask
+                panels.append((title, np.where(region, np.abs(np.asarray(err)), np.nan)))
             path = folder / f"{result.stem}_{name}.png"
             _field_figure(path, name, axes, coords, mask, panels)
             written.append(path)
