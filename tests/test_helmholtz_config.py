@@ -76,7 +76,7 @@ def test_the_three_helmholtz_files_are_shipped_and_load():
     for name in names:
         spec = sp.load_problem_file(ROOT / "problems" / name)
         assert spec.problem.kind == "helmholtz" and spec.problem.complex
-        assert spec.model.layers == (64, 64, 64) and spec.training.steps == 1000
+        assert "pde" in [c.name for c in spec.problem.constraints]
 
 
 def test_deepxde_file_has_the_exact_solution_and_no_error_mask():
