@@ -26,6 +26,8 @@ class Problem:
         kind: a label stored with results (``"poisson"``, ``"custom"`` …); the engine ignores it.
         spatial_axes: the axes the Laplacian and divergence act on (all by default; a space-time
             problem leaves out ``t``).
+        wavenumber: a characteristic wavenumber (physical units), e.g. Helmholtz's k; it sets the
+            default first-layer frequency (see :class:`~sirenpde.ModelConfig`).
         complex: the fields are complex; the network then has two real outputs per field and
             constraints see complex values (see :class:`~sirenpde.fields_complex.ComplexFields`).
     """
@@ -38,6 +40,7 @@ class Problem:
     kind: str = "custom"
     spatial_axes: tuple[str, ...] | None = field(default=None)
     complex: bool = False
+    wavenumber: float | None = None
 
     @property
     def channels(self) -> int:

@@ -13,7 +13,7 @@ from pydantic.dataclasses import dataclass
 from .problem import Problem
 from .siren import SIREN
 
-__all__ = ["ModelConfig", "TrainConfig", "build_model", "resolve_device"]
+__all__ = ["ModelConfig", "TrainConfig", "build_model", "first_frequency", "resolve_device"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -33,11 +33,17 @@ def _device_name(name: str) -> str:
 
 @dataclass(frozen=True, config=_STRICT)
 class ModelConfig:
-    """The SIREN: hidden widths, frequencies and initialiser (see :class:`~sirenpde.SIREN`)."""
+    """The SIREN: hidden widths, frequencies and initialiser (see :class:`~sirenpde.SIREN`).
+
+    ``w0_initial="auto"`` derives the first layer's frequency from the problem: for a problem with a
+    characteristic wavenumber k (Helmholtz), k times the half-width of the bounding box — the
+    number of radians the solution turns through between the centre and the edge of the
+    normalised input cube [−1, 1]; otherwise the paper's 30.
+    """
 
     layers: Annotated[tuple[_AtLeastOne, ...], Field(min_length=1)] = (64, 64, 64)
     w0: _Positive = 1.0
-    w0_initial: _Positive = 30.0
+    w0_initial: _Positive | Literal["auto"] = "auto"
     initializer: Literal["siren", "siren-torch", "pytorch"] = "siren"  # the keys of INITIALIZERS
     c: _Positive = 6.0
     bias: bool = True
@@ -124,5 +130,15 @@ def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
-                     w0_initial=config.w0_initial, bias=config.bias, initializer=config.initializer,
-                     c=config.c, bounds=(lo, hi))
+                     w0_initial=first_frequency(problem, config), bias=config.bias,
+                     initializer=config.initializer, c=config.c, bounds=(lo, hi))
+
+
+def first_frequency(problem: Problem, config: ModelConfig) -> float:
+    """The first layer's w0: as configured, or derived from the problem for ``"auto"``."""
+    if config.w0_initial != "auto":
+        return float(config.w0_initial)
+    if problem.wavenumber is None:
+        return 30.0
+    lo, hi = problem.domain.bounds()
+    return max(1.0, float(problem.wavenumber) * float(max(hi - lo)) / 2)

@@ -395,3 +395,16 @@ def test_training_learns_the_deepxde_benchmark_at_k0_2pi():
     u = solution.on_grid(grid)["u"]
     assert u.dtype == np.complex128
     assert np.abs(u.imag).max() < 1.5e-2 * np.abs(u).max()
+
+
+def test_auto_first_frequency_follows_the_wavenumber():
+    # w0_initial="auto": k times the half-width of the box for a problem with a wavenumber.
+    from sirenpde.settings import first_frequency
+
+    box = sp.Box((0.0, 0.0), (1.0, 2.0))
+    wave = sp.helmholtz(box, 4.0, dirichlet={None: 0.0})
+    assert first_frequency(wave, sp.ModelConfig()) == pytest.approx(4.0 * 1.0)
+    assert first_frequency(wave, sp.ModelConfig(w0_initial=7.5)) == 7.5
+    plain = sp.poisson(box, 1.0, dirichlet={None: 0.0})
+    assert first_frequency(plain, sp.ModelConfig()) == 30.0
+    assert sp.build_model(wave, sp.ModelConfig(layers=(8,))).hparams["w0_initial"] == pytest.approx(4.0)

@@ -116,7 +116,7 @@ def helmholtz(
         for name, region, residual, n in terms
     )
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
-                   complex=True)
+                   complex=True, wavenumber=float(k))
 
 
 def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[[Fields], torch.Tensor]:
