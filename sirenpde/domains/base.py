@@ -158,5 +158,6 @@ def sample_mixture(
             out = [p.new_empty((n, *p.shape[1:])) for p in pieces]
         for o, p in zip(out, pieces, strict=True):
             o[mask] = p
-    assert out is not None  # n > 0, so some alternative was picked
+    if out is None:  # cannot happen for n > 0: some alternative is always picked
+        raise RuntimeError("no boundary piece was drawn; report this as a bug")
     return tuple(out)

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import torch
 
 from ..coefficients import Coefficient, evaluate
-from ..constraints import Constraint
 from ..domains import AbstractDomain, Ball
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
+from ._terms import Term, constraints_from_terms
 from .pml import PML
 
 __all__ = ["helmholtz", "PointSource"]
@@ -92,7 +92,7 @@ def helmholtz(
     if pml is not None:
         pml.check_fits(lo, hi)
     pde = _pde_residual(k, slowness2, source, tuple(point_sources), pml, lo, hi)
-    terms: list[tuple[str, object, Callable[[Fields], torch.Tensor], int]] = [
+    terms: list[Term] = [
         ("pde", Interior(domain), pde, 4000)
     ]
     for i, s in enumerate(point_sources):
@@ -106,15 +106,7 @@ def helmholtz(
         terms.append((f"robin:{part or 'boundary'}", Boundary(domain, part), _robin(alpha, g), 500))
     for part in sommerfeld:
         terms.append((f"sommerfeld:{part or 'boundary'}", Boundary(domain, part), _robin(1j * k, 0.0), 500))
-    unknown = (set(points or {}) | set(weights or {})) - {t[0] for t in terms}
-    if unknown:
-        raise ValueError(f"points/weights name unknown constraints {sorted(unknown)};"
-                         f" the constraints are {', '.join(t[0] for t in terms)}")
-    points, weights = dict(points or {}), dict(weights or {})
-    constraints = tuple(
-        Constraint(name, region, residual, points.get(name, n), weights.get(name, 1.0), norm)
-        for name, region, residual, n in terms
-    )
+    constraints = constraints_from_terms(terms, points, weights, norm)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
                    complex=True, wavenumber=float(k))
 

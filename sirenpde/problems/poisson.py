@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from ..coefficients import Coefficient, evaluate
-from ..constraints import Constraint
 from ..domains import AbstractDomain
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
+from ._terms import Term, constraints_from_terms
 
 __all__ = ["poisson"]
 
@@ -59,9 +59,8 @@ def poisson(
         ``neumann:<part>``, ``gradient`` and ``laplacian`` (``<part>`` is ``boundary`` for ``None``).
     """
     axes = tuple(axes or ("x", "y", "z")[: domain.dim])
-    points, weights = dict(points or {}), dict(weights or {})
     interior = Interior(domain)
-    terms: list[tuple[str, object, Callable[[Fields], torch.Tensor], int]] = []
+    terms: list[Term] = []
     if source is not None:
         terms.append(("pde", interior, _pde_residual(source), 2000))
     for part, g in (dirichlet or {}).items():
@@ -74,16 +73,7 @@ def poisson(
         terms.append(("gradient", interior, _gradient(tuple(gradient)), 2000))
     if laplacian is not None:
         terms.append(("laplacian", interior, _laplacian(laplacian), 2000))
-    unknown = (set(points) | set(weights)) - {t[0] for t in terms}
-    if unknown:
-        raise ValueError(
-            f"points/weights name unknown constraints {sorted(unknown)}; the constraints are"
-            f" {', '.join(t[0] for t in terms)}"
-        )
-    constraints = tuple(
-        Constraint(name, region, residual, points.get(name, n), weights.get(name, 1.0), norm)
-        for name, region, residual, n in terms
-    )
+    constraints = constraints_from_terms(terms, points, weights, norm)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="poisson")
 
 

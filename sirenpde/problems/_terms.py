@@ -1,0 +1,41 @@
+"""Shared by the problem builders: named terms with default point counts become constraints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+from ..constraints import Constraint
+from ..fields import Fields
+from ..regions import Region
+
+__all__ = ["Term", "constraints_from_terms"]
+
+Term = tuple[str, Region, Callable[[Fields], torch.Tensor], int]
+"""(constraint name, region, residual, default points per step)."""
+
+
+def constraints_from_terms(
+    terms: Sequence[Term],
+    points: Mapping[str, int] | None,
+    weights: Mapping[str, float] | None,
+    norm: str,
+) -> tuple[Constraint, ...]:
+    """One :class:`Constraint` per term, with per-name overrides of points and weights.
+
+    Raises:
+        ValueError: ``points`` or ``weights`` name a constraint that is not among the terms.
+    """
+    points, weights = dict(points or {}), dict(weights or {})
+    names = [t[0] for t in terms]
+    unknown = (set(points) | set(weights)) - set(names)
+    if unknown:
+        raise ValueError(
+            f"points/weights name unknown constraints {sorted(unknown)}; the constraints are"
+            f" {', '.join(names)}"
+        )
+    return tuple(
+        Constraint(name, region, residual, points.get(name, n), weights.get(name, 1.0), norm)
+        for name, region, residual, n in terms
+    )
