@@ -9,7 +9,7 @@ nearest edge, so a grid a little smaller than the domain still defines m everywh
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +39,9 @@ class GriddedMedium:
     values: np.ndarray
     lo: tuple[float, ...]
     hi: tuple[float, ...]
+    # The grid as a flat tensor per (dtype, device): the residual evaluates m every training step,
+    # and copying (on a GPU: uploading) the whole array each time would dominate for large grids.
+    _tables: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         values = np.asarray(self.values)
@@ -70,7 +73,10 @@ class GriddedMedium:
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"points must have shape (N, {self.dim}); found {tuple(x.shape)}")
         shape = self.values.shape
-        table = torch.as_tensor(self.values, dtype=x.dtype, device=x.device).reshape(-1)
+        table = self._tables.get((x.dtype, x.device))
+        if table is None:
+            table = torch.as_tensor(self.values, dtype=x.dtype, device=x.device).reshape(-1)
+            self._tables[(x.dtype, x.device)] = table
         lo = torch.as_tensor(self.lo, dtype=x.dtype, device=x.device)
         hi = torch.as_tensor(self.hi, dtype=x.dtype, device=x.device)
         cells = torch.as_tensor([n - 1 for n in shape], dtype=x.dtype, device=x.device)

@@ -160,3 +160,15 @@ def test_bad_inputs_raise_clear_errors(kwargs, message):
     args = {"k": K, "lo": LO, "hi": HI, "n": 11, "source": source(), "pml": PAPER_PML} | kwargs
     with pytest.raises(ValueError, match=message):
         solve_helmholtz_fd(**args)
+
+
+def test_fd_reference_solves_once_however_often_it_is_evaluated(monkeypatch):
+    from sirenpde.references import select
+
+    calls = []
+    real = select.solve_helmholtz_fd
+    monkeypatch.setattr(select, "solve_helmholtz_fd", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ref = select.fd_reference(5.0, (-1, -1), (1, 1), 21, source=1.0)
+    points = np.zeros((3, 2))
+    np.testing.assert_array_equal(ref(points), ref(points))
+    assert len(calls) == 1
