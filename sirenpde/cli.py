@@ -99,7 +99,7 @@ def _solve(args) -> int:
     out = Path(args.out or spec.output_path)
     if not out.parent.exists():
         raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
-    progress = _ProgressBar(training.steps + training.lbfgs_steps, enabled=not args.quiet)
+    progress = _ProgressBar(training.steps + training.lm_steps + training.lbfgs_steps, enabled=not args.quiet)
     try:
         solution = train(spec.problem, config=training, model_config=spec.model, callback=progress)
     except (TrainingError, ValueError) as err:
@@ -115,7 +115,8 @@ def _solve(args) -> int:
         print(f"error: cannot write {out}: {_first_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     info = solution.info
-    steps = f"{info['steps']}+{info['lbfgs_steps']} steps"
+    phases = (("Adam", "steps"), ("LM", "lm_steps"), ("L-BFGS", "lbfgs_steps"))
+    steps = " + ".join(f"{info[key]} {name}" for name, key in phases if info.get(key)) + " steps"
     print(f"wrote {out} ({steps} in {info['wall_time']:.1f} s on {info['device']})")
     kind = solution.reference_kind
     against = ("the exact solution" if solution.error_mask is None and kind == "exact"

@@ -141,7 +141,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
                     complex=is_complex)
 
 
-_INFO_KEYS = ("steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
+_INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
               "best_validation_loss", "title", "reference_kind")
 
 

@@ -12,12 +12,18 @@ import torch
 
 from .constraints import AbstractConstraint
 from .domains import Sampler
-from .fields import AutogradFields
+from .fields import AutogradFields, Fields
 from .fields_complex import ComplexFields
+from .fields_forward import ForwardFields
 from .problem import Problem
 from .regions import Region
+from .siren import SIREN
 
-__all__ = ["Batch", "draw_batches", "evaluate_losses"]
+__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_losses", "make_fields"]
+
+DERIVATIVES = ("auto", "forward", "autograd")
+"""Derivative engines: ``forward`` (closed form, SIRENs only), ``autograd``, or ``auto`` (forward for a
+SIREN, else autograd)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,15 +48,25 @@ def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list
     return batches
 
 
+def make_fields(problem: Problem, model: torch.nn.Module, batch: Batch, derivatives: str = "auto") -> Fields:
+    """The :class:`Fields` of ``model`` on a batch, from the chosen derivative engine (see DERIVATIVES)."""
+    if derivatives not in DERIVATIVES:
+        raise ValueError(
+            f"unknown derivative engine {derivatives!r}; expected one of {', '.join(DERIVATIVES)}"
+        )
+    forward = derivatives == "forward" or (derivatives == "auto" and isinstance(model, SIREN))
+    engine = ForwardFields if forward else AutogradFields
+    fields = engine(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+    return ComplexFields(fields) if problem.complex else fields
+
+
 def evaluate_losses(
-    problem: Problem, model: torch.nn.Module, batches: list[Batch]
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str = "auto"
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The weighted total loss and each constraint's unweighted loss, in ``problem.constraints`` order."""
     by_constraint: dict[int, torch.Tensor] = {}
     for batch in batches:
-        fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
-        if problem.complex:
-            fields = ComplexFields(fields)
+        fields = make_fields(problem, model, batch, derivatives)
         for c in batch.constraints:
             by_constraint[id(c)] = c.loss(fields)
     parts = [by_constraint[id(c)] for c in problem.constraints]

@@ -58,6 +58,10 @@ class TrainConfig:
         lr: Adam's initial learning rate.
         schedule: ``constant``, ``cosine`` (to ``lr_final``) or ``exponential`` (to ``lr_final``).
         lr_final: learning rate at the last Adam step (``cosine``/``exponential``); default lr/100.
+        lm_steps: Levenberg–Marquardt steps after Adam (0 = none), each on fresh points: a
+            damped Gauss–Newton solve over all weights (see :mod:`sirenpde.levenberg_marquardt`);
+            for SIRENs up to ~10⁴ weights with squared-L2 constraints.
+        lm_points_factor: each LM step draws this many times each constraint's points.
         lbfgs_steps: L-BFGS outer iterations after Adam (0 = none); each runs up to ``lbfgs_inner``
             function evaluations with a strong-Wolfe line search on one fixed batch.
         lbfgs_inner: inner iterations per L-BFGS step.
@@ -70,6 +74,9 @@ class TrainConfig:
         validate_every: steps between evaluations of the validation loss (best-iterate tracking).
         validation_fraction: the fixed validation batch has this fraction of each constraint's points.
         log_every: steps between progress reports.
+        derivatives: the derivative engine: ``forward`` pushes value, gradient and second
+            derivatives through a SIREN in closed form (one pass, then one backward); ``autograd``
+            nests reverse passes (any network); ``auto`` picks forward for a SIREN.
     """
 
     steps: _Count = 2000
@@ -77,6 +84,8 @@ class TrainConfig:
     schedule: Literal["constant", "cosine", "exponential"] = "cosine"
     lr_final: _Positive | None = None
     lbfgs_steps: _Count = 0
+    lm_steps: _Count = 0
+    lm_points_factor: _Positive = 1.0
     lbfgs_inner: _AtLeastOne = 20
     lbfgs_points_factor: _Positive = 2.0
     clip: _Positive | None = None
@@ -87,10 +96,11 @@ class TrainConfig:
     validate_every: _AtLeastOne = 100
     validation_fraction: _Positive = 1.0
     log_every: _AtLeastOne = 10
+    derivatives: Literal["auto", "forward", "autograd"] = "auto"  # sirenpde.loss.DERIVATIVES
 
     def __post_init__(self) -> None:
-        if self.steps + self.lbfgs_steps == 0:
-            raise ValueError("steps + lbfgs_steps must be at least 1")
+        if self.steps + self.lm_steps + self.lbfgs_steps == 0:
+            raise ValueError("steps + lm_steps + lbfgs_steps must be at least 1")
 
     def torch_dtype(self) -> torch.dtype:
         return _DTYPES[self.dtype]

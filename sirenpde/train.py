@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from .domains import make_sampler
+from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
 from .loss import Batch, draw_batches, evaluate_losses
 from .problem import Problem
 from .settings import ModelConfig, TrainConfig, build_model, resolve_device
@@ -65,6 +66,8 @@ def train(
     if model is None:
         model = build_model(problem, model_config or ModelConfig(), seed=config.seed)
     model = model.to(device=device, dtype=dtype)
+    if config.lm_steps > 0:
+        check_least_squares(problem, model)  # before any training time is spent
     generator = torch.Generator(device=device).manual_seed(config.seed)
     sampler = make_sampler(config.sampler, generator, device, dtype)
     # The validation batch has its own generator so that validating never shifts training samples.
@@ -74,16 +77,19 @@ def train(
     run = _Run(problem, model, config, validation, callback)
     start = time.perf_counter()
     run.adam(sampler)
+    if config.lm_steps > 0:
+        run.levenberg_marquardt(sampler)
     if config.lbfgs_steps > 0:
         run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
     run.restore_best()
     wall = time.perf_counter() - start
     info = dict(
-        steps=config.steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed, device=str(device),
+        steps=config.steps, lm_steps=config.lm_steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed,
+        device=str(device),
         dtype=config.dtype, wall_time=wall, best_step=run.best_step, best_validation_loss=run.best_loss,
     )
-    log.info("trained %d+%d steps in %.1f s; best validation loss %.3e at step %d",
-             config.steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
+    log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",
+             config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
     return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
                     kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
 
@@ -95,7 +101,7 @@ class _Run:
         self.problem, self.model, self.config = problem, model, config
         self.validation, self.callback = validation, callback
         self.names = [c.name for c in problem.constraints]
-        total = config.steps + config.lbfgs_steps
+        total = config.steps + config.lm_steps + config.lbfgs_steps
         first = next(model.parameters())
         # One row per step: total loss then each constraint's; kept on the device (no sync per step).
         self.losses = torch.zeros(total, len(self.names) + 1, dtype=torch.float64, device=first.device)
@@ -114,22 +120,31 @@ class _Run:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
-            total, parts = evaluate_losses(self.problem, self.model, draw_batches(self.problem, sampler))
+            total, parts = evaluate_losses(self.problem, self.model, draw_batches(self.problem, sampler),
+                                           cfg.derivatives)
             total.backward()
             if cfg.clip is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
             optimizer.step()
             self._record(total, parts, lr, "adam")
 
+    def levenberg_marquardt(self, sampler) -> None:
+        optimizer = LevenbergMarquardt(self.problem, self.model)
+        for _ in range(self.config.lm_steps):
+            batches = draw_batches(self.problem, sampler, scale=self.config.lm_points_factor)
+            total, parts = optimizer.step(batches)
+            self._record(total, parts, optimizer.damping, "lm")
+
     def lbfgs(self, batches: list[Batch]) -> None:
         cfg = self.config
         optimizer = torch.optim.LBFGS(self.model.parameters(), lr=1.0, max_iter=cfg.lbfgs_inner,
-                                      history_size=50, line_search_fn="strong_wolfe")
+                                      history_size=50, line_search_fn="strong_wolfe",
+                                      tolerance_grad=0.0, tolerance_change=0.0)
         last: dict = {}
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
-            total, parts = evaluate_losses(self.problem, self.model, batches)
+            total, parts = evaluate_losses(self.problem, self.model, batches, cfg.derivatives)
             total.backward()
             last.update(total=total.detach(), parts=[p.detach() for p in parts])
             return total
@@ -152,7 +167,8 @@ class _Run:
             self.callback(Progress(self.step, self.losses.shape[0], float(self.losses[i, 0]), phase))
 
     def _validate(self) -> None:
-        loss = float(evaluate_losses(self.problem, self.model, self.validation)[0].detach())
+        loss = float(evaluate_losses(self.problem, self.model, self.validation,
+                                     self.config.derivatives)[0].detach())
         if not math.isfinite(loss):
             raise TrainingError(
                 f"the loss became {loss} at step {self.step}; lower the learning rate (training.lr)"

@@ -145,7 +145,7 @@ def test_solve_writes_the_result(solved):
     code, stdout, stderr, out, _ = solved
     assert code == 0, stderr
     assert out.is_file()
-    assert f"wrote {out} (12+0 steps" in stdout
+    assert f"wrote {out} (12 Adam steps" in stdout
     assert "relative L2 error of u" in stdout
     assert "Traceback" not in stderr
 

@@ -263,7 +263,9 @@ def test_largest_allowed_input_compiles_fast():
     text = "+".join([group] * 12)  # 479 sub-expressions, nested 24 deep
     start = time.perf_counter()
     expression = compile_expression(text, ("x",))
-    assert time.perf_counter() - start < 0.1
+    # A guard against super-linear compile times, not a speed goal: about 10 ms when idle, so 1 s
+    # leaves room for a loaded CI machine while an exponential blow-up would still fail.
+    assert time.perf_counter() - start < 1.0
     np.testing.assert_allclose(expression({"x": torch.tensor(X)}).numpy(), 120 * np.sin(X))
 
 

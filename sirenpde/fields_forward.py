@@ -1,0 +1,123 @@
+"""A closed-form forward derivative engine for SIRENs behind the :class:`~sirenpde.Fields` seam.
+
+A SIREN's derivatives are sine networks too, so the value, the Jacobian with respect to the inputs and
+the diagonal of the Hessian can be pushed through the layers in one pass: for ``z = w0 (W h + b)``,
+``J_z = w0 W J_h`` and ``H_z = w0 W H_h``; for ``h = sin z``, ``J_h = cos z · J_z`` and
+``H_h = cos z · H_z − sin z · J_z²`` (per input axis). The value, the d Jacobian columns and the d
+Hessian columns share one matmul per layer, and autograd then runs a single backward pass to the
+weights — instead of one nested reverse pass per derivative, each through the whole graph.
+
+Only second-order requests (u_xx, Δu, u_tt) take the forward pass; a value alone is a plain forward
+pass, and a gradient alone is one reverse pass (forward Jacobians cost more than that when nothing
+second-order is needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from .fields import AutogradFields, Fields
+from .siren import SIREN
+
+__all__ = ["ForwardFields", "siren_jets"]
+
+
+def siren_jets(model: SIREN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The SIREN's value (N, c), Jacobian (N, c, d) and Hessian diagonal (N, c, d) at points (N, d).
+
+    Only tensor operations: it composes with ``torch.func`` transforms (vmap, jacrev).
+    """
+    first, *hidden, last = model.linears
+    d = x.shape[1]
+    dtype = first.weight.dtype
+    scale = (2.0 / (model.hi - model.lo)).to(dtype)  # ∂(normalised input)/∂x, per axis
+    w0 = model.w0s[0]
+    z = w0 * first(model.normalize(x))                          # (N, n)
+    jz = (w0 * first.weight * scale).T.unsqueeze(0)             # (1, d, n): the same at every point
+    sz, cz = torch.sin(z), torch.cos(z)
+    stack = torch.cat([sz.unsqueeze(1), cz.unsqueeze(1) * jz, -sz.unsqueeze(1) * jz**2], dim=1)
+    for layer, w0 in zip(hidden, model.w0s[1:], strict=True):
+        t = w0 * (stack @ layer.weight.T)                       # (N, 1 + 2d, n): one matmul
+        z = t[:, 0] + w0 * layer.bias if layer.bias is not None else t[:, 0]
+        jz, hz = t[:, 1 : 1 + d], t[:, 1 + d :]
+        sz, cz = torch.sin(z).unsqueeze(1), torch.cos(z).unsqueeze(1)
+        stack = torch.cat([sz, cz * jz, cz * hz - sz * jz**2], dim=1)
+    out = stack @ last.weight.T                                 # (N, 1 + 2d, c)
+    value = out[:, 0] + last.bias if last.bias is not None else out[:, 0]
+    return value, out[:, 1 : 1 + d].transpose(1, 2), out[:, 1 + d :].transpose(1, 2)
+
+
+class ForwardFields(Fields):
+    """:class:`Fields` of a :class:`~sirenpde.SIREN`, second derivatives by :func:`siren_jets`.
+
+    Same arguments as :class:`~sirenpde.fields.AutogradFields`, except that ``model`` must be a SIREN;
+    ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``.
+    """
+
+    def __init__(
+        self,
+        model: SIREN,
+        x: torch.Tensor,
+        axes: Sequence[str],
+        normals: torch.Tensor | None = None,
+        spatial_axes: Sequence[str] | None = None,
+        *,
+        functional: bool = False,
+    ):
+        if not isinstance(model, SIREN):
+            raise TypeError(
+                f"the forward derivative engine needs a sirenpde.SIREN; found {type(model).__name__}"
+                " (use derivatives='autograd' for other networks)"
+            )
+        # Values and first derivatives nobody asked second derivatives for come from autograd.
+        # ``functional`` (inside torch.func transforms, where x cannot be made to require grad)
+        # takes everything from the forward pass instead.
+        self._functional = functional
+        self._reverse = None if functional else AutogradFields(model, x, axes, normals, spatial_axes)
+        self.x = x if functional else self._reverse.x
+        self.normals, self.axes, self._model = normals, tuple(axes), model
+        self._lap_axes = tuple(self.axis(a) for a in (spatial_axes or self.axes))
+        self._jets: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._laplacian: torch.Tensor | None = None
+
+    @property
+    def laplacian_axes(self) -> tuple[int, ...]:
+        return self._lap_axes
+
+    @property
+    def value(self) -> torch.Tensor:
+        if self._jets is None and self._reverse is not None:
+            return self._reverse.value
+        return self._all_jets()[0]
+
+    @property
+    def gradient(self) -> torch.Tensor:
+        if self._jets is None and self._reverse is not None:
+            return self._reverse.gradient
+        return self._all_jets()[1]
+
+    def second(self, axis: int | str) -> torch.Tensor:
+        return self._hessian_diagonal()[:, :, self.axis(axis)]
+
+    @property
+    def laplacian(self) -> torch.Tensor:
+        if self._laplacian is None:
+            h = self._hessian_diagonal()
+            self._laplacian = h[:, :, list(self.laplacian_axes)].sum(dim=2)
+        return self._laplacian
+
+    def divergence(self, flux: torch.Tensor) -> torch.Tensor:
+        # A flux may depend on x in any way; only autograd can differentiate it.
+        if self._reverse is None:
+            raise ValueError("divergence() needs autograd; it is not available to functional fields")
+        return self._reverse.divergence(flux)
+
+    def _hessian_diagonal(self) -> torch.Tensor:
+        return self._all_jets()[2]
+
+    def _all_jets(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if self._jets is None:
+            self._jets = siren_jets(self._model, self.x)
+        return self._jets

@@ -1,0 +1,187 @@
+"""Levenberg–Marquardt on the constraint residuals: the optimiser that reaches round-off-level losses.
+
+With squared-L2 constraints the loss is a sum of squares ``Σ_m (w_m/N_m) Σ_x |C_m(x)|² = |R|²`` of
+one residual row per point and component, so a Gauss–Newton step is a linear least-squares solve:
+``(JᵀJ + λ·D) δ = −JᵀR`` with J = ∂R/∂θ over all network weights θ and D the mean of JᵀJ's diagonal
+(so λ is scale free). λ shrinks after a step that lowers the loss and grows after one that does not;
+a rejected step costs one extra forward pass, not a new Jacobian.
+
+J comes from ``torch.func``: the residual of a single point is differentiated with ``jacrev`` and
+``vmap``-ed over the batch, through the closed-form forward derivative engine — so constraints must be
+pointwise (they are, by contract) and the network a :class:`~sirenpde.SIREN`. With fewer rows M than
+weights P the solve uses the M × M system ``(JJᵀ + λD) y = R``, δ = −Jᵀy; otherwise the P × P one.
+The solve is in float64 whatever the training dtype: JᵀJ squares J's condition number.
+
+Each step draws fresh points, like Adam; steps are expensive (a Jacobian and a dense factorisation)
+but few are needed. Measured on DeepXDE's k = 4π Helmholtz benchmark (48×3 SIREN, 2 CPU cores):
+relative L2 2.4e-4 after 600 Adam + 30 LM steps in 44 s, against 2.8e-3 with 600 Adam + 100 L-BFGS
+steps in 62 s.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call, jacrev, vmap
+
+from .fields_complex import ComplexFields
+from .fields_forward import ForwardFields
+from .loss import Batch
+from .problem import Problem
+from .siren import SIREN
+
+__all__ = ["LevenbergMarquardt", "check_least_squares"]
+
+_MAX_TRIES = 10
+_MEMORY_LIMIT = 4 * 2**30  # bytes for J and the normal matrix in float64
+
+
+def check_least_squares(problem: Problem, model: nn.Module) -> None:
+    """Raise ValueError unless Levenberg–Marquardt can run: a SIREN and squared-L2 constraints only."""
+    if not isinstance(model, SIREN):
+        raise ValueError(
+            f"lm_steps needs a sirenpde.SIREN (its Jacobian comes from the forward derivative engine);"
+            f" found {type(model).__name__}; use lbfgs_steps instead"
+        )
+    l1 = [c.name for c in problem.constraints if getattr(c, "norm", "l2") != "l2"]
+    if l1:
+        raise ValueError(
+            f"lm_steps needs squared-L2 constraints (a sum of squares); {', '.join(l1)} use another"
+            " norm; use lbfgs_steps instead"
+        )
+
+
+class _PointRows(nn.Module):
+    """The residual rows of one point for the constraints of one batch, as a module of the weights."""
+
+    def __init__(self, problem: Problem, model: SIREN, batch: Batch):
+        super().__init__()
+        self.model, self.problem, self.batch = model, problem, batch
+        self.widths: list[int] = []  # rows per point of each constraint, known after a call
+
+    def forward(self, x: torch.Tensor, normal: torch.Tensor | None) -> torch.Tensor:
+        p = self.problem
+        fields = ForwardFields(self.model, x[None], p.axes, None if normal is None else normal[None],
+                               p.spatial_axes, functional=True)
+        if p.complex:
+            fields = ComplexFields(fields)
+        rows = []
+        for c in self.batch.constraints:
+            r = c.residual(fields).reshape(-1)
+            rows.append(torch.cat([r.real, r.imag]) if r.is_complex() else r)
+        self.widths = [r.numel() for r in rows]
+        return torch.cat(rows)
+
+
+class LevenbergMarquardt:
+    """Levenberg–Marquardt steps on ``model``'s weights for ``problem`` (see the module docstring).
+
+    Args:
+        problem: squared-L2 constraints only (see :func:`check_least_squares`).
+        model: a SIREN; its parameters are updated in place.
+        damping: the initial λ, relative to the mean diagonal of the normal matrix.
+    """
+
+    def __init__(self, problem: Problem, model: SIREN, damping: float = 1e-3):
+        check_least_squares(problem, model)
+        self.problem, self.model, self.damping = problem, model, float(damping)
+        self.names = [name for name, _ in model.named_parameters()]
+        self._widths: dict[int, list[int]] = {}
+
+    def step(self, batches: list[Batch]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One step on fresh ``batches``; returns the loss and each constraint's loss before it."""
+        params = {n: p.detach() for n, p in self.model.named_parameters()}
+        with torch.no_grad():
+            rows, jac, parts = self._linearise(params, batches)
+        loss = rows @ rows
+        jac64, rows64 = jac.double(), rows.double()
+        dual = jac.shape[0] < jac.shape[1]
+        normal = jac64 @ jac64.T if dual else jac64.T @ jac64
+        scale = normal.diagonal().mean()
+        for _ in range(_MAX_TRIES):
+            delta = self._solve(normal, scale, jac64, rows64, dual)
+            if delta is not None:
+                trial = self._unflatten(params, delta)
+                if self._loss(trial, batches) < loss:
+                    self._assign(trial)
+                    self.damping = max(self.damping / 3, 1e-12)
+                    break
+            self.damping = min(self.damping * 4, 1e12)
+        return loss, parts
+
+    def _solve(self, normal, scale, jac, rows, dual) -> torch.Tensor | None:
+        system = normal.clone()
+        system.diagonal().add_(self.damping * scale)
+        factor, info = torch.linalg.cholesky_ex(system)
+        if int(info) != 0:  # not positive definite at this damping: take more
+            return None
+        if dual:
+            return -(jac.T @ torch.cholesky_solve(rows[:, None], factor)[:, 0])
+        return -torch.cholesky_solve((jac.T @ rows)[:, None], factor)[:, 0]
+
+    def _linearise(self, params, batches):
+        """R (M,), J (M, P) and each constraint's loss, R's rows scaled by √(w/N)."""
+        evaluated = [self._rows(params, batch) for batch in batches]
+        total_rows = sum(rows.numel() for _, rows, _ in evaluated)
+        self._check_memory(total_rows, sum(p.numel() for p in params.values()))
+        all_rows, all_jac, by_constraint = [], [], {}
+        for batch, rows, scale in evaluated:
+            f, dims = self._functional(_PointRows(self.problem, self.model, batch)), self._dims(batch)
+            jac = vmap(jacrev(f), in_dims=dims)(params, batch.x, batch.normals)   # {name: (N, K, …)}
+            jac = torch.cat([jac[n].reshape(*rows.shape, -1) for n in self.names], dim=2)
+            start = 0
+            for c, width in zip(batch.constraints, self._widths[id(batch)], strict=True):
+                by_constraint[id(c)] = (rows[:, start : start + width] ** 2).sum(1).mean()
+                start += width
+            all_rows.append((rows * scale).reshape(-1))
+            all_jac.append((jac * scale[:, :, None]).reshape(rows.numel(), -1))
+        parts = [by_constraint[id(c)] for c in self.problem.constraints]
+        return torch.cat(all_rows), torch.cat(all_jac), parts
+
+    def _rows(self, params, batch: Batch) -> tuple[Batch, torch.Tensor, torch.Tensor]:
+        """The unscaled rows (N, K) of one batch and their scales √(w/N), (1, K)."""
+        module = _PointRows(self.problem, self.model, batch)
+        with torch.no_grad():
+            rows = vmap(self._functional(module), in_dims=self._dims(batch))(params, batch.x, batch.normals)
+        self._widths[id(batch)] = module.widths
+        n = batch.x.shape[0]
+        scale = torch.cat([torch.full((w,), (float(c.weight) / n) ** 0.5, dtype=rows.dtype,
+                                      device=rows.device)
+                           for c, w in zip(batch.constraints, module.widths, strict=True)])
+        return batch, rows, scale[None, :]
+
+    def _loss(self, params, batches) -> torch.Tensor:
+        evaluated = (self._rows(params, b) for b in batches)
+        return sum((((rows * scale) ** 2).sum() for _, rows, scale in evaluated), torch.zeros(()))
+
+    @staticmethod
+    def _dims(batch: Batch) -> tuple:
+        return (None, 0, None if batch.normals is None else 0)
+
+    @staticmethod
+    def _functional(module: _PointRows):
+        def f(params, x, normal):
+            return functional_call(module, {f"model.{n}": p for n, p in params.items()}, (x, normal))
+        return f
+
+    def _unflatten(self, params, delta: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, start = {}, 0
+        for n in self.names:
+            p = params[n]
+            out[n] = p + delta[start : start + p.numel()].reshape(p.shape).to(p.dtype)
+            start += p.numel()
+        return out
+
+    def _assign(self, params) -> None:
+        with torch.no_grad():
+            for n, p in self.model.named_parameters():
+                p.copy_(params[n])
+
+    @staticmethod
+    def _check_memory(m: int, p: int) -> None:
+        needed = 8 * (m * p + min(m, p) ** 2)
+        if needed > _MEMORY_LIMIT:
+            raise ValueError(
+                f"lm_steps: the Jacobian has {m} rows × {p} weights ({needed / 2**30:.1f} GiB in float64);"
+                " lower lm_points_factor or the network size, or use lbfgs_steps"
+            )

@@ -1,0 +1,110 @@
+"""The closed-form forward derivative engine against nested autograd, and its selection."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.func import vmap
+
+import sirenpde as sp
+from sirenpde.domains import make_sampler
+from sirenpde.fields import AutogradFields
+from sirenpde.fields_forward import ForwardFields, siren_jets
+from sirenpde.loss import draw_batches, evaluate_losses, make_fields
+
+AXES = ("x", "y", "t")
+
+
+def siren(bias: bool = True, out: int = 2) -> sp.SIREN:
+    torch.manual_seed(0)
+    return sp.SIREN([24, 24, 24], 3, out, w0_initial=8.0, bias=bias,
+                    bounds=([0.0, -1.0, 0.0], [1.0, 2.0, 3.0])).double()
+
+
+def points(n: int = 64) -> torch.Tensor:
+    return torch.rand(n, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 2 - 0.5
+
+
+def rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(((a - b).abs().max() / b.abs().max()).detach())
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_every_quantity_matches_autograd(bias):
+    model, x = siren(bias), points()
+    a = AutogradFields(model, x, AXES, spatial_axes=("x", "y"))
+    f = ForwardFields(model, x, AXES, spatial_axes=("x", "y"))
+    for i in range(3):
+        assert rel(f.second(i), a.second(i)) < 1e-12
+    assert rel(f.laplacian, a.laplacian) < 1e-12
+    assert rel(f.gradient, a.gradient) < 1e-12  # from the forward pass, now that it ran
+    assert rel(f.value, a.value) < 1e-13
+    assert f.laplacian_axes == (0, 1)
+
+
+def test_weight_gradients_match_autograd():
+    model, x = siren(), points()
+
+    def weight_grads(engine):
+        model.zero_grad()
+        u = engine(model, x, AXES, spatial_axes=("x", "y"))
+        (u.laplacian.square().mean() + u.second("t").mean() + u.value.square().mean()).backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    for g_auto, g_fwd in zip(weight_grads(AutogradFields), weight_grads(ForwardFields), strict=True):
+        assert rel(g_fwd, g_auto) < 1e-11
+
+
+def test_value_or_gradient_alone_take_the_reverse_path():
+    model, x = siren(), points()
+    f = ForwardFields(model, x, AXES)
+    a = AutogradFields(model, x, AXES)
+    assert rel(f.gradient, a.gradient) < 1e-13 and f._jets is None
+    assert f.divergence(a.gradient).shape == (64, 2)  # any flux: autograd
+
+
+def test_functional_fields_compose_with_vmap():
+    model, x = siren(), points(8)
+
+    def lap(xi):
+        return ForwardFields(model, xi[None], AXES, spatial_axes=("x", "y"), functional=True).laplacian[0]
+
+    expected = AutogradFields(model, x, AXES, spatial_axes=("x", "y")).laplacian
+    assert rel(vmap(lap)(x), expected) < 1e-12
+    with pytest.raises(ValueError, match="divergence.*autograd"):
+        ForwardFields(model, x, AXES, functional=True).divergence(torch.zeros(8, 2, 3))
+
+
+def test_siren_jets_shapes():
+    value, jac, hess = siren_jets(siren(out=3), points(5))
+    assert value.shape == (5, 3) and jac.shape == (5, 3, 3) and hess.shape == (5, 3, 3)
+
+
+def test_forward_engine_needs_a_siren():
+    with pytest.raises(TypeError, match="needs a sirenpde.SIREN; found Linear.*derivatives='autograd'"):
+        ForwardFields(nn.Linear(3, 1), points(), AXES)
+
+
+def test_engine_selection_and_equal_losses():
+    square = sp.Box((0, 0), (1, 1))
+    problem = sp.poisson(square, sp.expression("2*pi**2*sin(pi*x)*sin(pi*y)"), dirichlet={None: 0.0})
+    model = sp.SIREN([16, 16], 2, 1, w0_initial=5.0, bounds=((0, 0), (1, 1))).double()
+    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
+    batches = draw_batches(problem, sampler)
+    assert isinstance(make_fields(problem, model, batches[0]), ForwardFields)
+    assert isinstance(make_fields(problem, model, batches[0], "autograd"), AutogradFields)
+    assert isinstance(make_fields(problem, lambda x: x[:, :1], batches[0]), AutogradFields)
+    with pytest.raises(ValueError, match="unknown derivative engine 'fast'"):
+        make_fields(problem, model, batches[0], "fast")
+    auto = evaluate_losses(problem, model, batches, "autograd")[0]
+    forward = evaluate_losses(problem, model, batches, "forward")[0]
+    assert math.isclose(float(auto), float(forward), rel_tol=1e-12)
+
+
+def test_train_config_accepts_the_engine_choice():
+    assert sp.TrainConfig(derivatives="autograd").derivatives == "autograd"
+    with pytest.raises(ValueError):
+        sp.TrainConfig(derivatives="fast")
