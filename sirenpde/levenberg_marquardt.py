@@ -86,7 +86,6 @@ class LevenbergMarquardt:
         check_least_squares(problem, model)
         self.problem, self.model, self.damping = problem, model, float(damping)
         self.names = [name for name, _ in model.named_parameters()]
-        self._widths: dict[int, list[int]] = {}
 
     def step(self, batches: list[Batch]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One step on fresh ``batches``; returns the loss and each constraint's loss before it."""
@@ -122,15 +121,15 @@ class LevenbergMarquardt:
     def _linearise(self, params, batches):
         """R (M,), J (M, P) and each constraint's loss, R's rows scaled by √(w/N)."""
         evaluated = [self._rows(params, batch) for batch in batches]
-        total_rows = sum(rows.numel() for _, rows, _ in evaluated)
+        total_rows = sum(rows.numel() for _, rows, _, _ in evaluated)
         self._check_memory(total_rows, sum(p.numel() for p in params.values()))
         all_rows, all_jac, by_constraint = [], [], {}
-        for batch, rows, scale in evaluated:
+        for batch, rows, scale, widths in evaluated:
             f, dims = self._functional(_PointRows(self.problem, self.model, batch)), self._dims(batch)
             jac = vmap(jacrev(f), in_dims=dims)(params, batch.x, batch.normals)   # {name: (N, K, …)}
             jac = torch.cat([jac[n].reshape(*rows.shape, -1) for n in self.names], dim=2)
             start = 0
-            for c, width in zip(batch.constraints, self._widths[id(batch)], strict=True):
+            for c, width in zip(batch.constraints, widths, strict=True):
                 by_constraint[id(c)] = (rows[:, start : start + width] ** 2).sum(1).mean()
                 start += width
             all_rows.append((rows * scale).reshape(-1))
@@ -138,21 +137,21 @@ class LevenbergMarquardt:
         parts = [by_constraint[id(c)] for c in self.problem.constraints]
         return torch.cat(all_rows), torch.cat(all_jac), parts
 
-    def _rows(self, params, batch: Batch) -> tuple[Batch, torch.Tensor, torch.Tensor]:
-        """The unscaled rows (N, K) of one batch and their scales √(w/N), (1, K)."""
+    def _rows(self, params, batch: Batch) -> tuple[Batch, torch.Tensor, torch.Tensor, list[int]]:
+        """The unscaled rows (N, K) of one batch, their scales √(w/N) (1, K), and each constraint's
+        number of rows per point."""
         module = _PointRows(self.problem, self.model, batch)
         with torch.no_grad():
             rows = vmap(self._functional(module), in_dims=self._dims(batch))(params, batch.x, batch.normals)
-        self._widths[id(batch)] = module.widths
         n = batch.x.shape[0]
         scale = torch.cat([torch.full((w,), (float(c.weight) / n) ** 0.5, dtype=rows.dtype,
                                       device=rows.device)
                            for c, w in zip(batch.constraints, module.widths, strict=True)])
-        return batch, rows, scale[None, :]
+        return batch, rows, scale[None, :], module.widths
 
     def _loss(self, params, batches) -> torch.Tensor:
         evaluated = (self._rows(params, b) for b in batches)
-        return sum((((rows * scale) ** 2).sum() for _, rows, scale in evaluated), torch.zeros(()))
+        return sum((((rows * scale) ** 2).sum() for _, rows, scale, _ in evaluated), torch.zeros(()))
 
     @staticmethod
     def _dims(batch: Batch) -> tuple:
