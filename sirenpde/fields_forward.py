@@ -20,8 +20,23 @@ import torch
 
 from .fields import AutogradFields, Fields
 from .siren import SIREN
+from .source_splitting import SplitModel
 
-__all__ = ["ForwardFields", "siren_jets"]
+__all__ = ["ForwardFields", "forward_capable", "model_jets", "siren_jets"]
+
+
+def forward_capable(model) -> bool:
+    """Whether the forward engine can differentiate ``model``: a SIREN, alone or split."""
+    return isinstance(model, (SIREN, SplitModel))
+
+
+def model_jets(model: SIREN | SplitModel, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`siren_jets`, plus the closed-form part of a :class:`~sirenpde.source_splitting.SplitModel`."""
+    if isinstance(model, SplitModel):
+        value, jac, hess = siren_jets(model.network, x)
+        known = model.known.jets(x.to(value.dtype))
+        return value + known[0], jac + known[1], hess + known[2]
+    return siren_jets(model, x)
 
 
 def siren_jets(model: SIREN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -58,7 +73,7 @@ class ForwardFields(Fields):
 
     def __init__(
         self,
-        model: SIREN,
+        model: SIREN | SplitModel,
         x: torch.Tensor,
         axes: Sequence[str],
         normals: torch.Tensor | None = None,
@@ -66,7 +81,7 @@ class ForwardFields(Fields):
         *,
         functional: bool = False,
     ):
-        if not isinstance(model, SIREN):
+        if not forward_capable(model):
             raise TypeError(
                 f"the forward derivative engine needs a sirenpde.SIREN; found {type(model).__name__}"
                 " (use derivatives='autograd' for other networks)"
@@ -119,5 +134,5 @@ class ForwardFields(Fields):
 
     def _all_jets(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         if self._jets is None:
-            self._jets = siren_jets(self._model, self.x)
+            self._jets = model_jets(self._model, self.x)
         return self._jets

@@ -15,6 +15,7 @@ import torch
 from ._version import __version__
 from .siren import SIREN
 from .solution import Solution, relative_l2
+from .source_splitting import SourceSplitting, SplitModel
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
@@ -100,6 +101,9 @@ def _write_history(group: h5py.Group, history: dict) -> None:
 
 
 def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
+    if isinstance(model, SplitModel):  # the network, plus what rebuilds the closed-form part
+        group.attrs["source_splitting"] = json.dumps(model.known.description())
+        model = model.network
     if not isinstance(model, SIREN):
         group.attrs["architecture"] = type(model).__name__
         group.attrs["loadable"] = False
@@ -125,6 +129,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         if not m.attrs.get("loadable", False):
             raise ValueError(f"{path}: the stored model ({m.attrs.get('architecture')}) cannot be rebuilt")
         hparams = json.loads(m.attrs["hparams"])
+        splitting = m.attrs.get("source_splitting")
         dtype = getattr(torch, m.attrs.get("dtype", "float32"))
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in _walk(m["state"])}
         history = {k: np.asarray(v) for k, v in _walk(f["history"])}
@@ -136,6 +141,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
+    if splitting is not None:
+        model = SplitModel(model, SourceSplitting.from_description(json.loads(splitting)))
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
                     complex=is_complex)

@@ -8,8 +8,9 @@ a rejected step costs one extra forward pass, not a new Jacobian.
 
 J comes from ``torch.func``: the residual of a single point is differentiated with ``jacrev`` and
 ``vmap``-ed over the batch, through the closed-form forward derivative engine — so constraints must be
-pointwise (they are, by contract) and the network a :class:`~sirenpde.SIREN`. With fewer rows M than
-weights P the solve uses the M × M system ``(JJᵀ + λD) y = R``, δ = −Jᵀy; otherwise the P × P one.
+pointwise (they are, by contract) and the network a :class:`~sirenpde.SIREN` (possibly split).
+With fewer rows M than weights P the solve uses the M × M system ``(JJᵀ + λD) y = R``, δ = −Jᵀy;
+otherwise the P × P one.
 The solve is in float64 whatever the training dtype: JᵀJ squares J's condition number.
 
 Each step draws fresh points, like Adam; steps are expensive (a Jacobian and a dense factorisation)
@@ -25,7 +26,7 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from .fields_complex import ComplexFields
-from .fields_forward import ForwardFields
+from .fields_forward import ForwardFields, forward_capable
 from .loss import Batch
 from .problem import Problem
 from .siren import SIREN
@@ -38,7 +39,7 @@ _MEMORY_LIMIT = 4 * 2**30  # bytes for J and the normal matrix in float64
 
 def check_least_squares(problem: Problem, model: nn.Module) -> None:
     """Raise ValueError unless Levenberg–Marquardt can run: a SIREN and squared-L2 constraints only."""
-    if not isinstance(model, SIREN):
+    if not forward_capable(model):
         raise ValueError(
             f"lm_steps needs a sirenpde.SIREN (its Jacobian comes from the forward derivative engine);"
             f" found {type(model).__name__}; use lbfgs_steps instead"

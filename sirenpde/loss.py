@@ -14,10 +14,9 @@ from .constraints import AbstractConstraint
 from .domains import Sampler
 from .fields import AutogradFields, Fields
 from .fields_complex import ComplexFields
-from .fields_forward import ForwardFields
+from .fields_forward import ForwardFields, forward_capable
 from .problem import Problem
 from .regions import Region
-from .siren import SIREN
 
 __all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_losses", "make_fields"]
 
@@ -54,7 +53,7 @@ def make_fields(problem: Problem, model: torch.nn.Module, batch: Batch, derivati
         raise ValueError(
             f"unknown derivative engine {derivatives!r}; expected one of {', '.join(DERIVATIVES)}"
         )
-    forward = derivatives == "forward" or (derivatives == "auto" and isinstance(model, SIREN))
+    forward = derivatives == "forward" or (derivatives == "auto" and forward_capable(model))
     engine = ForwardFields if forward else AutogradFields
     fields = engine(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
     return ComplexFields(fields) if problem.complex else fields

@@ -30,6 +30,8 @@ class Problem:
             default first-layer frequency (see :class:`~sirenpde.ModelConfig`).
         complex: the fields are complex; the network then has two real outputs per field and
             constraints see complex values (see :class:`~sirenpde.fields_complex.ComplexFields`).
+        known_part: a closed-form part of the solution, added to the network's output by
+            :func:`~sirenpde.build_model` (see :mod:`sirenpde.source_splitting`).
     """
 
     domain: AbstractDomain
@@ -41,6 +43,7 @@ class Problem:
     spatial_axes: tuple[str, ...] | None = field(default=None)
     complex: bool = False
     wavenumber: float | None = None
+    known_part: torch.nn.Module | None = None
 
     @property
     def channels(self) -> int:

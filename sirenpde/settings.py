@@ -12,6 +12,7 @@ from pydantic.dataclasses import dataclass
 
 from .problem import Problem
 from .siren import SIREN
+from .source_splitting import SplitModel
 
 __all__ = ["ModelConfig", "TrainConfig", "build_model", "first_frequency", "resolve_device"]
 
@@ -131,17 +132,19 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN:
-    """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box.
+def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | SplitModel:
+    """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (plus the
+    problem's closed-form ``known_part``, if it has one).
 
     The initialisation is seeded without touching the global random state.
     """
     lo, hi = problem.domain.bounds()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
-                     w0_initial=first_frequency(problem, config), bias=config.bias,
-                     initializer=config.initializer, c=config.c, bounds=(lo, hi))
+        network = SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
+                        w0_initial=first_frequency(problem, config), bias=config.bias,
+                        initializer=config.initializer, c=config.c, bounds=(lo, hi))
+    return network if problem.known_part is None else SplitModel(network, problem.known_part)
 
 
 def first_frequency(problem: Problem, config: ModelConfig) -> float:

@@ -48,6 +48,11 @@ class SourceDisc(Section):
     weight: Weight = 1.0
 
 
+class SourceSplittingNode(Section):
+    enabled: bool = True
+    width: PositiveFloat | Literal["auto"] = "auto"
+
+
 class PMLNode(Section):
     width: PositiveFloat
     strength: Annotated[float, Field(ge=0)] = 5.0
@@ -100,6 +105,7 @@ class HelmholtzFile(FileBase):
     source: Expr = 0.0
     sources: list[PointSourceNode] = []
     source_disc: SourceDisc = SourceDisc()
+    source_splitting: SourceSplittingNode = SourceSplittingNode()
     pml: PMLNode | None = None
     pde: HelmholtzPDE = HelmholtzPDE()
     boundary: list[HelmholtzCondition] = []
@@ -122,12 +128,31 @@ class HelmholtzFile(FileBase):
         problem = helmholtz(
             domain, self.k, slowness2=slowness2, source=source, point_sources=sources,
             source_radius=self.source_disc.radius, source_points=self.source_disc.points,
+            split_sources=self._split(compile_, domain.dim, sources), split_width=self._split_width(),
             dirichlet=conditions["dirichlet"], neumann=conditions["neumann"], robin=conditions["robin"],
             sommerfeld=conditions["sommerfeld"], pml=pml, exact=compile_.exact(self.exact),
             axes=compile_.axes, points=points, weights=weights, norm=self.norm,
         )
         reference = self._reference(compile_, sources, source, slowness2, pml)
         return Built(problem, reference, self._error_mask(compile_, sources, pml))
+
+    def _split_width(self) -> float:
+        width = self.source_splitting.width
+        return 2.0 / self.k if width == "auto" else float(width)
+
+    def _split(self, compile_: Compiler, dim: int, sources: list[PointSource]) -> bool:
+        if not (self.source_splitting.enabled and sources):
+            return False
+        if dim != 2:
+            raise compile_.error(("source_splitting", "enabled"),
+                                 f"source splitting is implemented for 2-D problems, this one is {dim}-D;"
+                                 " set it to false")
+        widest = max(s.sigma for s in sources)
+        if self._split_width() <= widest:
+            raise compile_.error(("source_splitting", "width"),
+                                 f"must exceed every source's sigma (largest {widest:g});"
+                                 f" found {self._split_width():g}")
+        return True
 
     def _pml(self, compile_: Compiler, domain: AbstractDomain) -> PML | None:
         if self.pml is None:

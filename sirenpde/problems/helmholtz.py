@@ -25,6 +25,7 @@ from ..domains import AbstractDomain, Ball
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
+from ..source_splitting import SourceSplitting
 from ._terms import Term, constraints_from_terms
 from .pml import PML
 
@@ -56,6 +57,8 @@ def helmholtz(
     point_sources: Sequence[PointSource] = (),
     source_radius: float = 0.05,
     source_points: int = 100,
+    split_sources: bool | None = None,
+    split_width: float | None = None,
     dirichlet: Mapping[str | None, Coefficient] | None = None,
     neumann: Mapping[str | None, Coefficient] | None = None,
     robin: Mapping[str | None, tuple[Coefficient, Coefficient]] | None = None,
@@ -78,6 +81,11 @@ def helmholtz(
         point_sources: Gaussian point sources added to f.
         source_radius: radius of the disc of extra samples around each point source.
         source_points: samples per step in each of those discs.
+        split_sources: write u = Σ A_s·ψ_s + network, with the steep static part ψ_s of each point
+            source in closed form (see :mod:`sirenpde.source_splitting`); implemented in 2-D, where
+            the default ``None`` turns it on.
+        split_width: the width a the network sees the sources smeared to; default 2/k (about a
+            third of a wavelength).
         dirichlet, neumann: part → g / h.
         robin: part → (α, g) for ∂u/∂n + α·u = g.
         sommerfeld: parts with the first-order absorbing condition ∂u/∂n + i·k·u = 0.
@@ -107,8 +115,14 @@ def helmholtz(
     for part in sommerfeld:
         terms.append((f"sommerfeld:{part or 'boundary'}", Boundary(domain, part), _robin(1j * k, 0.0), 500))
     constraints = constraints_from_terms(terms, points, weights, norm)
+    known = None
+    if split_sources is None:
+        split_sources = domain.dim == 2
+    if split_sources and point_sources:
+        known = SourceSplitting([s.center for s in point_sources], [s.amplitude for s in point_sources],
+                                [s.sigma for s in point_sources], split_width or 2.0 / k)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
-                   complex=True, wavenumber=float(k))
+                   complex=True, wavenumber=float(k), known_part=known)
 
 
 def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[[Fields], torch.Tensor]:
@@ -127,13 +141,13 @@ def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[
         if pml is None:
             return u.laplacian[:, 0] + k**2 * m * value - forcing(u)
         e, de = pml.stretch(u.x, lo, hi)
-        product = e.prod(dim=1)
-        # ∂_i((Π e / e_i²) ∂_i u) = (Π e / e_i²)·(u_ii − (∂_i e_i / e_i)·u_i)
-        flux_terms = sum(
-            product / e[:, i] ** 2 * (u.second(i)[:, 0] - de[:, i] / e[:, i] * u.partial(i)[:, 0])
+        # Σ_i ∂_i((Π e / e_i²) ∂_i u) + Π e·k²·m·u = f, divided by Π e (never 0):
+        # ∂_i((Π e / e_i²) ∂_i u) / Π e = (u_ii − (∂_i e_i / e_i)·u_i) / e_i²
+        stretched = sum(
+            (u.second(i)[:, 0] - de[:, i] / e[:, i] * u.partial(i)[:, 0]) / e[:, i] ** 2
             for i in range(e.shape[1])
         )
-        return flux_terms + product * k**2 * m * value - forcing(u)
+        return stretched + k**2 * m * value - forcing(u) / e.prod(dim=1)
 
     return residual
 
