@@ -91,8 +91,15 @@ class LevenbergMarquardt:
     def step(self, batches: list[Batch]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One step on fresh ``batches``; returns the loss and each constraint's loss before it."""
         params = {n: p.detach() for n, p in self.model.named_parameters()}
-        with torch.no_grad():
-            rows, jac, parts = self._linearise(params, batches)
+        try:
+            with torch.no_grad():
+                rows, jac, parts = self._linearise(params, batches)
+        except RuntimeError as err:  # e.g. a custom residual calling autograd or .item()
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ValueError(
+                f"lm_steps: the residuals cannot be differentiated point by point with torch.func ({first});"
+                " use lbfgs_steps instead"
+            ) from err
         loss = rows @ rows
         jac64, rows64 = jac.double(), rows.double()
         dual = jac.shape[0] < jac.shape[1]

@@ -120,3 +120,14 @@ def test_problem_files_accept_lm_settings():
             "problem: poisson\ndomain: {box: {lo: [0, 0], hi: [1, 1]}}\npde: {source: 1}\n"
             "boundary: [{type: dirichlet, on: boundary, value: 0}]\ntraining: {lm_steps: -1}\n"
         )
+
+
+def test_residuals_torch_func_cannot_trace_get_a_clear_error():
+    def uses_autograd(u):  # a custom residual that calls autograd itself: fine for Adam, not for LM
+        x = u.x.detach().requires_grad_(True)
+        return u.value[:, 0] - x.sum(1)
+
+    problem = sp.Problem(SQUARE, [sp.Constraint("custom", sp.Interior(SQUARE), uses_autograd, points=20)])
+    model = sp.build_model(problem, sp.ModelConfig(layers=(4,)))
+    with pytest.raises(ValueError, match="point by point with torch.func.*lbfgs_steps"):
+        LevenbergMarquardt(problem, model).step(batches_for(problem, dtype=torch.float32))

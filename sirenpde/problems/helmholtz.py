@@ -1,6 +1,6 @@
 """The Helmholtz equation for a complex field u, as constraints.
 
-    (Δu + k²·m(x)·u − f) / k² = 0           in Ω (stretched by a PML where one is given)
+    (Δu + k²·m(x)·u − f) / k² = 0           in Ω (stretched by a PML where one is given, see pml.py)
     u = g,  ∂u/∂n = h,  ∂u/∂n + α·u = g     on Dirichlet, Neumann and Robin parts
     ∂u/∂n + i·k·u = 0                        first-order Sommerfeld (outgoing) on absorbing parts
 
