@@ -85,7 +85,8 @@ def train(
     wall = time.perf_counter() - start
     info = dict(
         steps=config.steps, lm_steps=config.lm_steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed,
-        device=str(device), dtype=config.dtype, wall_time=wall, best_step=run.best_step, best_validation_loss=run.best_loss,
+        device=str(device), dtype=config.dtype, wall_time=wall, best_step=run.best_step,
+        best_validation_loss=run.best_loss,
     )
     log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",
              config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
