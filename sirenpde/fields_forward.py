@@ -65,9 +65,10 @@ def siren_jets(model: SIREN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
 
 
 class ForwardFields(Fields):
-    """:class:`Fields` of a :class:`~sirenpde.SIREN`, second derivatives by :func:`siren_jets`.
+    """:class:`Fields` of a :class:`~sirenpde.SIREN`, second derivatives by :func:`model_jets`.
 
-    Same arguments as :class:`~sirenpde.fields.AutogradFields`, except that ``model`` must be a SIREN;
+    Same arguments as :class:`~sirenpde.fields.AutogradFields`, except that ``model`` must be a SIREN
+    (or a :class:`~sirenpde.source_splitting.SplitModel`);
     ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``.
     """
 
@@ -89,7 +90,6 @@ class ForwardFields(Fields):
         # Values and first derivatives nobody asked second derivatives for come from autograd.
         # ``functional`` (inside torch.func transforms, where x cannot be made to require grad)
         # takes everything from the forward pass instead.
-        self._functional = functional
         self._reverse = None if functional else AutogradFields(model, x, axes, normals, spatial_axes)
         self.x = x if functional else self._reverse.x
         self.normals, self.axes, self._model = normals, tuple(axes), model
