@@ -14,7 +14,7 @@ from .domains import AbstractDomain, Ball, Box, Difference, Disk, Polygon, Space
 from .fields import Fields
 from .io_hdf5 import load, save
 from .problem import Problem
-from .problems import PML, PointSource, helmholtz, poisson
+from .problems import PML, PointSource, helmholtz, poisson, wave
 from .regions import Boundary, Interior, Region
 from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
@@ -27,6 +27,6 @@ __all__ = [
     "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
     "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "Union",
-    "build_model", "expression", "load", "load_problem_file", "load_problem_text", "poisson", "save",
+    "build_model", "expression", "load", "load_problem_file", "load_problem_text", "poisson", "wave", "save",
     "siren_uniform_", "train",
 ]

@@ -3,5 +3,6 @@
 from .helmholtz import PointSource, helmholtz
 from .pml import PML
 from .poisson import poisson
+from .wave import wave
 
-__all__ = ["poisson", "helmholtz", "PointSource", "PML"]
+__all__ = ["poisson", "helmholtz", "wave", "PointSource", "PML"]

@@ -1,0 +1,123 @@
+"""The wave equation in space-time, as constraints.
+
+    (u_tt − c(x)²·Δu − f) / ω² = 0      in Ω × (t0, t1)                       (pde)
+    u = g,  u_t = h                      at t = t0                              (initial, initial_velocity)
+    u = g,  ∂u/∂n = h                    on Dirichlet and Neumann parts × [t0, t1]
+    u_t + c·∂u/∂n = 0                    first-order absorbing parts (outgoing waves leave)
+
+Time is the last input coordinate, ``t``; the network normalises it like any other axis. The
+interior residual is divided by ω² = (c_max·π/L)², the squared frequency of the slowest mode of the
+box (L its longest side), so that it is of the size of u, as the initial and boundary terms are;
+the initial-velocity and absorbing residuals, of the size of ω·u, are divided by ω.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+
+from ..coefficients import Coefficient, evaluate
+from ..domains import AbstractDomain, SpaceTime
+from ..fields import Fields
+from ..problem import Problem
+from ..regions import Boundary, Interior
+from ._terms import Term, constraints_from_terms
+
+__all__ = ["wave"]
+
+
+def wave(
+    space: AbstractDomain,
+    t0: float,
+    t1: float,
+    *,
+    initial_value: Coefficient,
+    initial_velocity: Coefficient = 0.0,
+    speed: Coefficient = 1.0,
+    max_speed: float | None = None,
+    source: Coefficient = 0.0,
+    dirichlet: Mapping[str | None, Coefficient] | None = None,
+    neumann: Mapping[str | None, Coefficient] | None = None,
+    absorbing: Sequence[str | None] = (),
+    exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    axes: Sequence[str] | None = None,
+    points: Mapping[str, int] | None = None,
+    weights: Mapping[str, float] | None = None,
+    norm: str = "l2",
+) -> Problem:
+    """Build a wave problem on ``space × [t0, t1]``; constraints are named ``pde``, ``initial``,
+    ``initial_velocity``, ``dirichlet:<part>``, ``neumann:<part>`` and ``absorbing:<part>``.
+
+    Args:
+        space: the spatial domain Ω (its parts name the boundary conditions).
+        t0, t1: the time interval.
+        initial_value, initial_velocity: g and h at t = t0 (expressions may use t, which is t0 there).
+        speed: c(x) (a number, an expression or a callable on the space-time points).
+        max_speed: the largest c, for the residual's scale; required when ``speed`` is not a number.
+        source: f(x, t).
+        dirichlet, neumann: spatial part → g / h on that part × [t0, t1].
+        absorbing: spatial parts with the first-order absorbing condition u_t + c·∂u/∂n = 0.
+        exact: optional exact solution, points (N, d + 1) → (N,) or (N, 1).
+        axes: coordinate names, time last (default x, y, z by dimension, then t).
+        points, weights, norm: as in :func:`~sirenpde.poisson`.
+    """
+    domain = SpaceTime(space, t0, t1)
+    if isinstance(speed, (int, float)):
+        max_speed = float(speed)
+    if max_speed is None or not (max_speed > 0 and math.isfinite(max_speed)):
+        raise ValueError(f"max_speed must be a positive number when the speed varies; found {max_speed}")
+    axes = tuple(axes or (*("x", "y", "z")[: space.dim], "t"))
+    lo, hi = space.bounds()
+    omega = max_speed * math.pi / float(max(hi - lo))
+    terms: list[Term] = [
+        ("pde", Interior(domain), _pde_residual(speed, source, omega**2), 4000),
+        ("initial", Boundary(domain, "initial"), _value(initial_value), 1000),
+        ("initial_velocity", Boundary(domain, "initial"), _velocity(initial_velocity, omega), 1000),
+    ]
+    for part, g in (dirichlet or {}).items():
+        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), _value(g), 1000))
+    for part, h in (neumann or {}).items():
+        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _neumann(h), 1000))
+    for part in absorbing:
+        terms.append((f"absorbing:{part or 'boundary'}", Boundary(domain, part),
+                      _absorbing(speed, omega), 1000))
+    constraints = constraints_from_terms(terms, points, weights, norm)
+    return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="wave",
+                   spatial_axes=axes[:-1])
+
+
+def _pde_residual(c: Coefficient, f: Coefficient, omega2: float) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return (u.second("t")[:, 0] - evaluate(c, u) ** 2 * u.laplacian[:, 0] - evaluate(f, u)) / omega2
+
+    return residual
+
+
+def _value(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return u.value[:, 0] - evaluate(g, u)
+
+    return residual
+
+
+def _velocity(h: Coefficient, omega: float) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return (u.partial("t")[:, 0] - evaluate(h, u)) / omega
+
+    return residual
+
+
+def _neumann(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return u.normal_derivative[:, 0] - evaluate(h, u)
+
+    return residual
+
+
+def _absorbing(c: Coefficient, omega: float) -> Callable[[Fields], torch.Tensor]:
+    def residual(u: Fields) -> torch.Tensor:
+        return (u.partial("t")[:, 0] + evaluate(c, u) * u.normal_derivative[:, 0]) / omega
+
+    return residual
