@@ -83,3 +83,52 @@ def test_the_1d_standing_wave_trains_to_a_small_error():
     model_config = sp.ModelConfig(layers=(32, 32, 32), w0_initial=10.0)
     solution = sp.train(problem, config=config, model_config=model_config)
     assert solution.relative_l2(resolution=65)["u"] < 5e-3  # measured 1.2e-3 (seed 1: 2.9e-3)
+
+
+# --- problem files ---------------------------------------------------------------------------------
+
+WAVE = """\
+problem: wave
+domain:
+  spacetime:
+    space: {box: {lo: [0], hi: [1]}}
+    t: [0, 1]
+pde: {speed: 2}
+initial: {value: sin(pi*x)}
+boundary:
+  - {type: dirichlet, on: boundary, value: 0}
+"""
+
+
+def test_the_shipped_wave_file_builds_the_issue_problem():
+    spec = sp.load_problem_file("problems/wave_1d.yaml")
+    problem = spec.problem
+    assert problem.kind == "wave" and problem.axes == ("x", "t")
+    names = [c.name for c in problem.constraints]
+    assert names == ["pde", "initial", "initial_velocity", "dirichlet:boundary"]
+    assert spec.training.lm_steps == 40
+    assert max(residuals_on(problem, standing).values()) < 1e-5  # expressions evaluate in float32
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  spacetime:\n    space: {box: {lo: [0], hi: [1]}}\n    t: [0, 1]\n", "  box: {lo: [0], hi: [1]}\n",
+         r"<string>:2: domain: a wave problem needs a space-time domain"),
+        ("{speed: 2}", "{speed: 1 + x}",
+         r"<string>:6: pde.max_speed: required when the speed is an expression"),
+        ("value: 0}", "value: 0}\n  - {type: absorbing, on: right, value: 1}",
+         r"<string>:10: boundary\[1\].value: absorbing conditions take no value"),
+        ("value: 0}", "value: 0}\n  - {type: dirichlet, on: boundary, value: 1}",
+         r"<string>:10: boundary\[1\].on: a second dirichlet condition on 'boundary'"),
+        ("initial: {value: sin(pi*x)}", "initial: {velocity: 1}", r"<string>:7: initial.value"),
+    ],
+)
+def test_wave_file_mistakes_are_located(old, new, message):
+    with pytest.raises(sp.ConfigError, match=message):
+        sp.load_problem_text(WAVE.replace(old, new))
+
+
+def test_a_variable_speed_in_a_file():
+    text = WAVE.replace("{speed: 2}", "{speed: 1 + x, max_speed: 2}")
+    assert sp.load_problem_text(text).problem.kind == "wave"

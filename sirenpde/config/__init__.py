@@ -20,11 +20,12 @@ from .helmholtz import HelmholtzFile
 from .poisson import PoissonFile
 from .schema import FileBase
 from .validation import to_config_error
+from .wave import WaveFile
 from .yaml_source import YamlSource, parse_yaml, read_yaml
 
 __all__ = ["ConfigError", "RunSpec", "load_problem_file", "load_problem_text", "FAMILIES"]
 
-FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile}
+FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile, "wave": WaveFile}
 """``problem:`` values and the schema of their files."""
 
 
