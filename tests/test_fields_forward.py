@@ -101,7 +101,7 @@ def test_engine_selection_and_equal_losses():
         make_fields(problem, model, batches[0], "fast")
     auto = evaluate_losses(problem, model, batches, "autograd")[0]
     forward = evaluate_losses(problem, model, batches, "forward")[0]
-    assert math.isclose(float(auto), float(forward), rel_tol=1e-12)
+    assert math.isclose(float(auto.detach()), float(forward.detach()), rel_tol=1e-12)
 
 
 def test_train_config_accepts_the_engine_choice():
