@@ -4,11 +4,14 @@ Helmholtz: :func:`point_sources_field` (free-space Hankel fields, e^{+iωt} conv
 :func:`solve_helmholtz_fd` (second-order finite differences with the same PML as the network);
 :func:`hankel_reference` and :func:`fd_reference` wrap them as a run's
 :class:`~sirenpde.solution.Reference`, and :func:`error_region` says where it is compared.
+
+Wave: :func:`solve_wave_fd` (leapfrog finite differences on a 1-D or 2-D box, u = 0 on its edge).
 """
 
 from .hankel import gaussian_source, green_2d, point_sources_field
 from .helmholtz_fd import PML, FDResult, solve_helmholtz_fd
 from .select import error_region, fd_reference, hankel_reference, numpy_field
+from .wave_fd import WaveFDResult, solve_wave_fd
 
-__all__ = ["FDResult", "PML", "error_region", "fd_reference", "gaussian_source", "green_2d",
-           "hankel_reference", "numpy_field", "point_sources_field", "solve_helmholtz_fd"]
+__all__ = ["FDResult", "PML", "WaveFDResult", "error_region", "fd_reference", "gaussian_source", "green_2d",
+           "hankel_reference", "numpy_field", "point_sources_field", "solve_helmholtz_fd", "solve_wave_fd"]
