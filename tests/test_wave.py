@@ -132,3 +132,32 @@ def test_wave_file_mistakes_are_located(old, new, message):
 def test_a_variable_speed_in_a_file():
     text = WAVE.replace("{speed: 2}", "{speed: 1 + x, max_speed: 2}")
     assert sp.load_problem_text(text).problem.kind == "wave"
+
+
+def test_fd_reference_from_a_file_matches_the_exact_solution():
+    text = WAVE.replace("initial: {value: sin(pi*x)}", "initial: {value: sin(pi*x) + 0.5*sin(4*pi*x)}")
+    spec = sp.load_problem_text(text + "reference: {fd: {resolution: 401}}\n")
+    assert spec.reference.kind == "fd"
+    g = torch.Generator().manual_seed(0)
+    points = torch.rand(200, 2, dtype=torch.float64, generator=g)
+    exact = standing(points).numpy()
+    assert abs(spec.reference(points.numpy())[:, 0] - exact).max() < 2e-3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("reference: fd\nexact: sin(pi*x)\n", "both `exact:` and reference: fd"),
+        ("reference: exact\n", "`exact` needs the exact solution"),
+        ("reference: fd\n", None),
+    ],
+)
+def test_fd_reference_choices(extra, message):
+    if message is None:
+        assert sp.load_problem_text(WAVE + extra).reference.kind == "fd"
+        bad = WAVE.replace("value: 0}", "value: 1}") + extra
+        with pytest.raises(sp.ConfigError, match="reference: the fd reference has u = 0 on the box's edge"):
+            sp.load_problem_text(bad)
+    else:
+        with pytest.raises(sp.ConfigError, match=message):
+            sp.load_problem_text(WAVE + extra)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ..domains import SpaceTime
+from pydantic import BeforeValidator
+
+from ..domains import Box, SpaceTime
 from ..problem import Problem
 from ..problems.wave import wave
+from ..references import numpy_field, solve_wave_fd
+from ..solution import Reference
 from .compile import Compiler
-from .schema import Expr, FileBase, PositiveFloat, PositiveInt, Section, Weight
+from .helmholtz import FDReference, _reference_input
+from .schema import Built, Expr, FileBase, PositiveFloat, PositiveInt, Section, Weight
 
 __all__ = ["WaveFile"]
 
@@ -36,6 +41,9 @@ class WaveCondition(Section):
     weight: Weight = 1.0
 
 
+WaveReference = Annotated[Literal["exact"] | FDReference, BeforeValidator(_reference_input)]
+
+
 class WaveFile(FileBase):
     """u_tt = c²Δu + f on ``domain: {spacetime: …}``; ``initial`` sets u and u_t at the first time."""
 
@@ -43,6 +51,40 @@ class WaveFile(FileBase):
     pde: WavePDE = WavePDE()
     initial: WaveInitial
     boundary: list[WaveCondition] = []
+    reference: WaveReference | None = None
+
+    def build_run(self, compile_: Compiler) -> Built:
+        return Built(self.build(compile_), self._reference(compile_))
+
+    def _reference(self, compile_: Compiler) -> Reference | None:
+        """``reference: fd``: leapfrog finite differences on the same box with u = 0 on its edge."""
+        choice, domain = self.reference, self.domain.domain
+        if choice is None or choice == "exact":
+            if choice == "exact" and self.exact is None:
+                raise compile_.error(("reference",), "`exact` needs the exact solution; add `exact:` or"
+                                     " choose fd")
+            return None
+        if self.exact is not None:
+            raise compile_.error(("reference",), "both `exact:` and reference: fd are given; remove one")
+        space = domain.space if isinstance(domain, SpaceTime) else None
+        if not isinstance(space, Box) or space.dim > 2:
+            raise compile_.error(("reference",), "the fd reference solves on a 1-D or 2-D box")
+        zero = [c for c in self.boundary if c.type == "dirichlet" and c.on == "boundary" and c.value == 0]
+        if len(self.boundary) != 1 or not zero:
+            raise compile_.error(("reference",), "the fd reference has u = 0 on the box's edge: give"
+                                 " exactly one condition, {type: dirichlet, on: boundary, value: 0}")
+        fields = [numpy_field(compile_(key, value)) for key, value in (
+            (("initial", "value"), self.initial.value), (("initial", "velocity"), self.initial.velocity),
+            (("pde", "speed"), self.pde.speed), (("pde", "source"), self.pde.source))]
+        lo, hi = space.bounds()
+        solved = []  # solved once, on first use (when the result is saved)
+
+        def field(points):
+            if not solved:
+                solved.append(solve_wave_fd(lo, hi, choice.fd.resolution, domain.t0, domain.t1, *fields))
+            return solved[0](points)
+
+        return Reference("fd", field)
 
     def build(self, compile_: Compiler) -> Problem:
         domain = self.domain.domain
