@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from ..coefficients import Coefficient, evaluate
 from ..constraints import Constraint
 from ..fields import Fields
 from ..regions import Region
 
-__all__ = ["Term", "constraints_from_terms"]
+__all__ = ["Term", "constraints_from_terms", "neumann_residual", "value_residual"]
 
 Term = tuple[str, Region, Callable[[Fields], torch.Tensor], int]
 """(constraint name, region, residual, default points per step)."""
@@ -39,3 +40,21 @@ def constraints_from_terms(
         Constraint(name, region, residual, points.get(name, n), weights.get(name, 1.0), norm)
         for name, region, residual, n in terms
     )
+
+
+def value_residual(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    """u − g: Dirichlet conditions and initial values."""
+
+    def residual(u: Fields) -> torch.Tensor:
+        return u.value[:, 0] - evaluate(g, u)
+
+    return residual
+
+
+def neumann_residual(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
+    """∂u/∂n − h on a boundary."""
+
+    def residual(u: Fields) -> torch.Tensor:
+        return u.normal_derivative[:, 0] - evaluate(h, u)
+
+    return residual

@@ -26,7 +26,7 @@ from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
 from ..source_splitting import SourceSplitting
-from ._terms import Term, constraints_from_terms
+from ._terms import Term, constraints_from_terms, value_residual
 from .pml import PML
 
 __all__ = ["helmholtz", "PointSource"]
@@ -107,7 +107,7 @@ def helmholtz(
         disc = Interior(Ball(tuple(s.center), source_radius))
         terms.append((f"source:{i}", disc, pde, source_points))
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), _dirichlet(g), 500))
+        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
         terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _robin(0.0, h), 500))
     for part, (alpha, g) in (robin or {}).items():
@@ -148,13 +148,6 @@ def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[
             for i in range(e.shape[1])
         )
         return stretched + k**2 * m * value - forcing(u) / e.prod(dim=1)
-
-    return residual
-
-
-def _dirichlet(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
-    def residual(u: Fields) -> torch.Tensor:
-        return u.value[:, 0] - evaluate(g, u)
 
     return residual
 

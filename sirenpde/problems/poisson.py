@@ -19,7 +19,7 @@ from ..domains import AbstractDomain
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
-from ._terms import Term, constraints_from_terms
+from ._terms import Term, constraints_from_terms, neumann_residual, value_residual
 
 __all__ = ["poisson"]
 
@@ -64,9 +64,9 @@ def poisson(
     if source is not None:
         terms.append(("pde", interior, _pde_residual(source), 2000))
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), _dirichlet(g), 500))
+        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
-        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _neumann(h), 500))
+        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), neumann_residual(h), 500))
     if gradient is not None:
         if len(gradient) != domain.dim:
             raise ValueError(f"gradient supervision needs {domain.dim} components; found {len(gradient)}")
@@ -80,20 +80,6 @@ def poisson(
 def _pde_residual(f: Coefficient) -> Callable[[Fields], torch.Tensor]:
     def residual(u: Fields) -> torch.Tensor:
         return -u.laplacian[:, 0] - evaluate(f, u)
-
-    return residual
-
-
-def _dirichlet(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
-    def residual(u: Fields) -> torch.Tensor:
-        return u.value[:, 0] - evaluate(g, u)
-
-    return residual
-
-
-def _neumann(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
-    def residual(u: Fields) -> torch.Tensor:
-        return u.normal_derivative[:, 0] - evaluate(h, u)
 
     return residual
 

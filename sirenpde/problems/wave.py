@@ -23,7 +23,7 @@ from ..domains import AbstractDomain, SpaceTime
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
-from ._terms import Term, constraints_from_terms
+from ._terms import Term, constraints_from_terms, neumann_residual, value_residual
 
 __all__ = ["wave"]
 
@@ -73,13 +73,13 @@ def wave(
     omega = max_speed * math.pi / float(max(hi - lo))
     terms: list[Term] = [
         ("pde", Interior(domain), _pde_residual(speed, source, omega**2), 4000),
-        ("initial", Boundary(domain, "initial"), _value(initial_value), 1000),
+        ("initial", Boundary(domain, "initial"), value_residual(initial_value), 1000),
         ("initial_velocity", Boundary(domain, "initial"), _velocity(initial_velocity, omega), 1000),
     ]
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), _value(g), 1000))
+        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 1000))
     for part, h in (neumann or {}).items():
-        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _neumann(h), 1000))
+        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), neumann_residual(h), 1000))
     for part in absorbing:
         terms.append((f"absorbing:{part or 'boundary'}", Boundary(domain, part),
                       _absorbing(speed, omega), 1000))
@@ -95,23 +95,9 @@ def _pde_residual(c: Coefficient, f: Coefficient, omega2: float) -> Callable[[Fi
     return residual
 
 
-def _value(g: Coefficient) -> Callable[[Fields], torch.Tensor]:
-    def residual(u: Fields) -> torch.Tensor:
-        return u.value[:, 0] - evaluate(g, u)
-
-    return residual
-
-
 def _velocity(h: Coefficient, omega: float) -> Callable[[Fields], torch.Tensor]:
     def residual(u: Fields) -> torch.Tensor:
         return (u.partial("t")[:, 0] - evaluate(h, u)) / omega
-
-    return residual
-
-
-def _neumann(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
-    def residual(u: Fields) -> torch.Tensor:
-        return u.normal_derivative[:, 0] - evaluate(h, u)
 
     return residual
 
