@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="draw the fields, errors and loss curves of a result")
     plot.add_argument("result", help="a result file written by `sirenpde solve`")
     plot.add_argument("--out", help="folder for the PNG files (default: next to the result)")
+    plot.add_argument("--times", type=float, nargs="+", metavar="T",
+                      help="space-time results: snapshot times (default: five, evenly spaced)")
+    plot.add_argument("--animation", choices=("gif", "mp4", "none"), default="gif",
+                      help="space-time results: animation format (default: gif)")
     return p
 
 
@@ -75,7 +79,7 @@ def _solve(args) -> int:
     from pydantic import ValidationError
 
     from .config import ConfigError, load_problem_file
-    from .io_hdf5 import save
+    from .io_hdf5 import read_error_by_time, save
     from .settings import resolve_device
     from .train import TrainingError, train
 
@@ -123,6 +127,11 @@ def _solve(args) -> int:
                else f"the {kind} reference" + (" (physical region)" if solution.error_mask else ""))
     for name, e in errors.items():
         print(f"relative L2 error of {name} against {against}: {e:.3e}")
+    curve = read_error_by_time(out)
+    if curve is not None:  # a space-time result: also the error at the last time
+        times, by_field = curve
+        for name, e in by_field.items():
+            print(f"relative L2 error of {name} at {solution.time_axis} = {times[-1]:g}: {e[-1]:.3e}")
     return EXIT_OK
 
 
@@ -136,7 +145,7 @@ def _plot(args) -> int:
     folder = Path(args.out) if args.out else result.parent
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        written = plot_result(result, folder)
+        written = plot_result(result, folder, args.times, args.animation)
     except (OSError, ValueError, KeyError) as err:
         print(f"error: {result}: {_first_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT

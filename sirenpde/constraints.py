@@ -22,16 +22,17 @@ Residual = Callable[[Fields], torch.Tensor]
 
 
 def _squared_l2(r: torch.Tensor) -> torch.Tensor:
-    # |r|² per component (complex: modulus squared), summed over components, averaged over points.
-    return (r.abs() ** 2 if r.is_complex() else r * r).reshape(r.shape[0], -1).sum(1).mean()
+    # |r|² per component (complex: modulus squared), summed over components.
+    return (r.abs() ** 2 if r.is_complex() else r * r).reshape(r.shape[0], -1).sum(1)
 
 
 def _l1(r: torch.Tensor) -> torch.Tensor:
-    return r.abs().reshape(r.shape[0], -1).sum(1).mean()
+    return r.abs().reshape(r.shape[0], -1).sum(1)
 
 
 NORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"l2": _squared_l2, "l1": _l1}
-"""``l2``: mean over points of the squared Euclidean norm (default); ``l1``: mean of the 1-norm."""
+"""Per-point penalties ‖C(x)‖, (N, …) → (N,): ``l2`` the squared Euclidean norm (default), ``l1`` the
+1-norm. The loss is their mean over the batch."""
 
 
 class AbstractConstraint(ABC):
@@ -80,6 +81,10 @@ class Constraint(AbstractConstraint):
             )
 
     def loss(self, fields: Fields) -> torch.Tensor:
+        return self.pointwise(fields).mean()
+
+    def pointwise(self, fields: Fields) -> torch.Tensor:
+        """Each point's penalty ‖C(x)‖, (N,); the loss is its mean."""
         r = self.residual(fields)
         if r.ndim == 0 or r.shape[0] != fields.x.shape[0]:
             raise ValueError(

@@ -14,10 +14,10 @@ import torch
 
 from ._version import __version__
 from .siren import SIREN
-from .solution import Solution, relative_l2
+from .solution import Solution, relative_l2, relative_l2_by_time
 from .source_splitting import SourceSplitting, SplitModel
 
-__all__ = ["save", "load", "FORMAT_VERSION"]
+__all__ = ["save", "load", "read_error_by_time", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 
@@ -63,6 +63,9 @@ def save(
                     err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")
                     err.attrs["relative_l2"] = errors[name]
                     f.attrs[f"relative_l2_{name}"] = errors[name]
+                if solution.time_axis is not None:
+                    for name, curve in relative_l2_by_time(values, reference, error_mask).items():
+                        f.create_dataset(f"error_by_time/{name}", data=curve)
             _write_history(f.create_group("history"), solution.history)
             _write_model(f.create_group("model"), solution.model)
         os.replace(tmp, path)
@@ -85,6 +88,8 @@ def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
     f.attrs["bounds_lo"] = solution.bounds[0]
     f.attrs["bounds_hi"] = solution.bounds[1]
     f.attrs["complete"] = True
+    if solution.time_axis is not None:
+        f.attrs["time_axis"] = solution.time_axis
     for key, value in solution.info.items():
         f.attrs[key] = value if value is not None else ""
 
@@ -139,13 +144,14 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         kind = str(f.attrs["problem_kind"])
         is_complex = bool(f.attrs.get("complex", False))
         info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
+        time_axis = f.attrs.get("time_axis")
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
     if splitting is not None:
         model = SplitModel(model, SourceSplitting.from_description(json.loads(splitting)))
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
-                    complex=is_complex)
+                    complex=is_complex, time_axis=None if time_axis is None else str(time_axis))
 
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
@@ -162,3 +168,13 @@ def _walk(group: h5py.Group, prefix: str = ""):
             yield from _walk(item, f"{prefix}{key}/")
         else:
             yield f"{prefix}{key}", item[()]
+
+
+def read_error_by_time(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """The times and each field's relative L2 error at each, from a space-time result with a
+    reference; ``None`` for other results."""
+    with h5py.File(path, "r") as f:
+        if "error_by_time" not in f or "time_axis" not in f.attrs:
+            return None
+        times = np.asarray(f["grid"][str(f.attrs["time_axis"])])
+        return times, {name: np.asarray(d) for name, d in f["error_by_time"].items()}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .causal import CausalWeights, is_causal_target
 from .constraints import AbstractConstraint
 from .domains import Sampler
 from .fields import AutogradFields, Fields
@@ -18,7 +19,7 @@ from .fields_forward import ForwardFields, forward_capable
 from .problem import Problem
 from .regions import Region
 
-__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_losses", "make_fields"]
+__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_causal_losses", "evaluate_losses", "make_fields"]
 
 DERIVATIVES = ("auto", "forward", "autograd")
 """Derivative engines: ``forward`` (closed form, SIRENs only), ``autograd``, or ``auto`` (forward for a
@@ -63,11 +64,29 @@ def evaluate_losses(
     problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str = "auto"
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The weighted total loss and each constraint's unweighted loss, in ``problem.constraints`` order."""
-    by_constraint: dict[int, torch.Tensor] = {}
+    total, parts, _ = evaluate_causal_losses(problem, model, batches, derivatives, None)
+    return total, parts
+
+
+def evaluate_causal_losses(
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str,
+    causal: CausalWeights | None,
+) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
+    """As :func:`evaluate_losses`, but with ``causal`` the total takes the space-time interior
+    residuals causally weighted by time slice (the parts stay plain means); also returns the
+    weights, (slices,) (``None`` when no constraint is weighted)."""
+    parts_by_id: dict[int, torch.Tensor] = {}
+    terms_by_id: dict[int, torch.Tensor] = {}
+    weights = None
     for batch in batches:
         fields = make_fields(problem, model, batch, derivatives)
         for c in batch.constraints:
-            by_constraint[id(c)] = c.loss(fields)
-    parts = [by_constraint[id(c)] for c in problem.constraints]
-    total = sum(float(c.weight) * p for c, p in zip(problem.constraints, parts, strict=True))
-    return total, parts
+            if causal is not None and is_causal_target(c):
+                penalty = c.pointwise(fields)
+                terms_by_id[id(c)], weights = causal.loss(batch.x[:, -1], penalty)
+                parts_by_id[id(c)] = penalty.mean()
+            else:
+                parts_by_id[id(c)] = terms_by_id[id(c)] = c.loss(fields)
+    parts = [parts_by_id[id(c)] for c in problem.constraints]
+    total = sum(float(c.weight) * terms_by_id[id(c)] for c in problem.constraints)
+    return total, parts, weights

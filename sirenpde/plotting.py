@@ -10,11 +10,18 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .plotting_time import plot_time_figures
+
 __all__ = ["plot_result"]
 
 
-def plot_result(result: str | Path, folder: str | Path) -> list[Path]:
-    """Write PNG figures of ``result`` into ``folder``; returns the paths written."""
+def plot_result(result: str | Path, folder: str | Path, times=None, animation: str = "gif") -> list[Path]:
+    """Write PNG figures of ``result`` into ``folder``; returns the paths written.
+
+    A space-time result also gets snapshots at ``times`` (default: five, evenly spaced), an
+    animation (``gif``, ``mp4`` or ``none``) and its error-vs-time curve (see
+    :mod:`sirenpde.plotting_time`).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,6 +48,8 @@ def plot_result(result: str | Path, folder: str | Path) -> list[Path]:
         path = folder / f"{result.stem}_loss.png"
         _loss_figure(path, f["history"])
         written.append(path)
+        if "time_axis" in f.attrs:
+            written += plot_time_figures(f, result.stem, folder, times, animation)
     return written
 
 

@@ -78,6 +78,13 @@ class TrainConfig:
         derivatives: the derivative engine: ``forward`` pushes value, gradient and second
             derivatives through a SIREN in closed form (one pass, then one backward); ``autograd``
             nests reverse passes (any network); ``auto`` picks forward for a SIREN.
+        causal: causal training of space-time problems during Adam (see :mod:`sirenpde.causal`):
+            ``none``, ``weights`` (causal weights over time slices), ``window`` (a growing time
+            window) or ``both``.
+        causal_slices: the number of time slices of the causal weights.
+        causal_tolerance: ε in the causal weights exp(−ε·Σ_{k<i} L_k).
+        window_fraction: the fraction of the Adam steps over which the time window grows to the
+            whole interval.
     """
 
     steps: _Count = 2000
@@ -98,6 +105,10 @@ class TrainConfig:
     validation_fraction: _Positive = 1.0
     log_every: _AtLeastOne = 10
     derivatives: Literal["auto", "forward", "autograd"] = "auto"  # sirenpde.loss.DERIVATIVES
+    causal: Literal["none", "weights", "window", "both"] = "none"
+    causal_slices: _AtLeastOne = 16
+    causal_tolerance: _Positive = 1.0
+    window_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
 
     def __post_init__(self) -> None:
         if self.steps + self.lm_steps + self.lbfgs_steps == 0:

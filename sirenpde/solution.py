@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .domains import AbstractDomain
+from .domains import AbstractDomain, SpaceTime
 from .fields_complex import to_complex
 
-__all__ = ["Solution", "Grid", "Reference", "default_resolution"]
+__all__ = ["Solution", "Grid", "Reference", "default_resolution", "relative_l2", "relative_l2_by_time"]
 
 _CHUNK = 65536  # points per forward pass when evaluating, to bound memory on large grids
 
@@ -84,6 +84,8 @@ class Solution:
         info: training metadata (steps, seed, device, wall time …).
         bounds: the bounding box, when there is no domain.
         complex: the network's channels are (real, imaginary) pairs of complex fields.
+        time_axis: the name of the time coordinate (always the last axis) of a space-time
+            solution; by default the last axis when ``domain`` is a :class:`~sirenpde.SpaceTime`.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class Solution:
         complex: bool = False,
         reference: Reference | None = None,
         error_mask: ErrorMask | None = None,
+        time_axis: str | None = None,
     ):
         self.model = model.eval()
         self.reference, self.error_mask = reference, error_mask
@@ -111,6 +114,11 @@ class Solution:
             raise ValueError("a Solution needs a domain or explicit bounds")
         lo, hi = bounds if bounds is not None else domain.bounds()
         self.bounds = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+        if time_axis is None and isinstance(domain, SpaceTime):
+            time_axis = self.axes[-1]
+        if time_axis is not None and time_axis != self.axes[-1]:
+            raise ValueError(f"the time axis must be the last axis {self.axes[-1]!r}; found {time_axis!r}")
+        self.time_axis = time_axis
 
     @property
     def _param(self) -> torch.Tensor:
@@ -210,4 +218,17 @@ def relative_l2(values: dict, reference: dict, mask: np.ndarray) -> dict[str, fl
         num = np.linalg.norm((values[name] - ref)[mask])
         den = np.linalg.norm(ref[mask])
         out[name] = float(num / den) if den > 0 else float(num)
+    return out
+
+
+def relative_l2_by_time(values: dict, reference: dict, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """Relative L2 error per field at each time level of a space-time grid (time the last axis), (nt,)."""
+    out = {}
+    for name, ref in reference.items():
+        err = np.where(mask, values[name] - ref, 0)
+        ref = np.where(mask, ref, 0)
+        space = tuple(range(ref.ndim - 1))
+        num = np.sqrt((np.abs(err) ** 2).sum(axis=space))
+        den = np.sqrt((np.abs(ref) ** 2).sum(axis=space))
+        out[name] = np.divide(num, den, out=num.copy(), where=den > 0)
     return out

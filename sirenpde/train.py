@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .domains import make_sampler
+from .causal import CausalWeights, TimeWindow, is_causal_target
+from .domains import SpaceTime, make_sampler
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
-from .loss import Batch, draw_batches, evaluate_losses
+from .loss import Batch, draw_batches, evaluate_causal_losses, evaluate_losses
 from .problem import Problem
 from .settings import ModelConfig, TrainConfig, build_model, resolve_device
 from .solution import Solution
@@ -76,7 +77,7 @@ def train(
                               scale=config.validation_fraction)
     run = _Run(problem, model, config, validation, callback)
     start = time.perf_counter()
-    run.adam(sampler)
+    run.adam(sampler, *_causal_parts(problem, config))
     if config.lm_steps > 0:
         run.levenberg_marquardt(sampler)
     if config.lbfgs_steps > 0:
@@ -92,6 +93,24 @@ def train(
              config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
     return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
                     kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
+
+
+def _causal_parts(problem: Problem, config: TrainConfig) -> tuple[CausalWeights | None, TimeWindow | None]:
+    """The causal weights and the time window that ``config.causal`` asks for."""
+    if config.causal == "none":
+        return None, None
+    domain = problem.domain
+    if not isinstance(domain, SpaceTime):
+        raise ValueError(f"training.causal: {config.causal} needs a space-time domain; this problem's"
+                         f" domain is a {type(domain).__name__} (set causal: none)")
+    weights = window = None
+    if config.causal in ("weights", "both"):
+        if not any(is_causal_target(c) for c in problem.constraints):
+            raise ValueError("training.causal: weights needs a constraint on the space-time interior")
+        weights = CausalWeights(domain.t0, domain.t1, config.causal_slices, config.causal_tolerance)
+    if config.causal in ("window", "both"):
+        window = TimeWindow(domain.t0, max(1, round(config.window_fraction * config.steps)))
+    return weights, window
 
 
 class _Run:
@@ -110,18 +129,26 @@ class _Run:
         self.val_losses: list[float] = []
         self.best_loss, self.best_step, self.best_state = math.inf, 0, None
         self.step = 0
+        self.front: torch.Tensor | None = None  # the mean causal weight per Adam step
 
-    def adam(self, sampler) -> None:
+    def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
         optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         schedule = cfg.lr_factor
-        for _ in range(cfg.steps):
+        if causal is not None:
+            self.front = torch.zeros(cfg.steps, dtype=torch.float64, device=self.losses.device)
+        for step in range(cfg.steps):
             lr = cfg.lr * schedule(self.step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
-            total, parts = evaluate_losses(self.problem, self.model, draw_batches(self.problem, sampler),
-                                           cfg.derivatives)
+            batches = draw_batches(self.problem, sampler)
+            if window is not None:
+                batches = window.apply(batches, window.fraction(step))
+            total, parts, weights = evaluate_causal_losses(self.problem, self.model, batches,
+                                                           cfg.derivatives, causal)
+            if weights is not None:
+                self.front[step] = weights.mean()
             total.backward()
             if cfg.clip is not None:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
@@ -189,4 +216,6 @@ class _Run:
         record = {"step": list(range(1, self.step + 1)), "loss": losses[:, 0], "lr": self.lrs[: self.step]}
         record.update({f"constraint/{n}": losses[:, k + 1] for k, n in enumerate(self.names)})
         record.update({"validation/step": self.val_steps, "validation/loss": self.val_losses})
+        if self.front is not None:
+            record["causal/front"] = self.front.cpu().numpy()
         return record
