@@ -50,6 +50,11 @@ class Fields(ABC):
     def divergence(self, flux: torch.Tensor) -> torch.Tensor:
         """∇·F of a flux F (N, c, d) built from this batch's quantities; returns (N, c)."""
 
+    @abstractmethod
+    def at(self, x: torch.Tensor) -> Fields:
+        """The same network's fields at other points x (N, d), from the same engine, without
+        normals: for conditions that link each point to another (periodic ones)."""
+
     @property
     def laplacian(self) -> torch.Tensor:
         """Δu over the spatial axes given by ``laplacian_axes`` (all axes by default), (N, c)."""
@@ -111,6 +116,7 @@ class AutogradFields(Fields):
         self.normals = normals
         self.axes = tuple(axes)
         self._model = model
+        self._spatial_axes = spatial_axes
         self._lap_axes = tuple(self.axis(a) for a in (spatial_axes or self.axes))
         self._value: torch.Tensor | None = None
         self._gradient: torch.Tensor | None = None
@@ -138,6 +144,9 @@ class AutogradFields(Fields):
         if self._laplacian is None:
             self._laplacian = sum(self.second(i) for i in self._lap_axes)
         return self._laplacian
+
+    def at(self, x: torch.Tensor) -> AutogradFields:
+        return AutogradFields(self._model, x, self.axes, None, self._spatial_axes)
 
     @property
     def gradient(self) -> torch.Tensor:

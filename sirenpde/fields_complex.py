@@ -50,6 +50,9 @@ class ComplexFields(Fields):
     def laplacian(self) -> torch.Tensor:
         return to_complex(self._real.laplacian)
 
+    def at(self, x: torch.Tensor) -> ComplexFields:
+        return ComplexFields(self._real.at(x))
+
     def divergence(self, flux: torch.Tensor) -> torch.Tensor:
         if not flux.is_complex():
             return self._real.divergence(flux)

@@ -93,6 +93,7 @@ class ForwardFields(Fields):
         self._reverse = None if functional else AutogradFields(model, x, axes, normals, spatial_axes)
         self.x = x if functional else self._reverse.x
         self.normals, self.axes, self._model = normals, tuple(axes), model
+        self._spatial_axes, self._functional = spatial_axes, functional
         self._lap_axes = tuple(self.axis(a) for a in (spatial_axes or self.axes))
         self._jets: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self._laplacian: torch.Tensor | None = None
@@ -122,6 +123,9 @@ class ForwardFields(Fields):
             h = self._hessian_diagonal()
             self._laplacian = h[:, :, list(self.laplacian_axes)].sum(dim=2)
         return self._laplacian
+
+    def at(self, x: torch.Tensor) -> ForwardFields:
+        return ForwardFields(self._model, x, self.axes, None, self._spatial_axes, functional=self._functional)
 
     def divergence(self, flux: torch.Tensor) -> torch.Tensor:
         # A flux may depend on x in any way; only autograd can differentiate it.

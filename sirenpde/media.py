@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-__all__ = ["GriddedMedium", "GridFileError", "read_grid"]
+__all__ = ["GriddedMedium", "GridFileError", "SpatialMedium", "read_grid"]
 
 
 class GridFileError(ValueError):
@@ -94,6 +94,17 @@ class GriddedMedium:
                 index = index + (base[:, a] + c) * strides[a]
             out = out + weight * table[index]
         return out
+
+
+@dataclass(frozen=True, eq=False)
+class SpatialMedium:
+    """A medium of space in a space-time problem: evaluated on the spatial coordinates of points
+    (N, d + 1), time last, which it does not depend on."""
+
+    medium: GriddedMedium
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.medium(x[:, : self.medium.dim])
 
 
 def read_grid(path: str | Path, dataset: str | None = None) -> np.ndarray:

@@ -66,3 +66,24 @@ def test_bad_input_is_refused():
         solve_wave_fd([0, 0, 0], [1, 1, 1], 5, 0, 1, lambda p: p[:, 0])
     with pytest.raises(ValueError, match="n ≥ 3 nodes per axis and 0 < cfl ≤ 1; found n=2"):
         solve_wave_fd([0], [1], 2, 0, 1, lambda p: p[:, 0])
+
+
+def test_kept_times_match_the_full_record_and_interpolate_between_levels():
+    full = solve_wave_fd([0.0], [1.0], 81, 0.0, 1.0, initial_1d, speed=2.0)
+    on_levels = full.times[[0, 1, 7, len(full.times) - 1]]
+    kept = solve_wave_fd([0.0], [1.0], 81, 0.0, 1.0, initial_1d, speed=2.0, keep=on_levels[::-1])
+    assert np.array_equal(kept.times, on_levels)
+    assert np.allclose(kept.u, full.u[[0, 1, 7, -1]], atol=1e-12)
+    # Between levels the cubic-in-time value is as accurate as the scheme at the levels themselves.
+    between = (full.times[10] + full.times[11]) / 2
+    r = solve_wave_fd([0.0], [1.0], 81, 0.0, 1.0, initial_1d, speed=2.0, keep=[between])
+    x = r.coords[0]
+    exact = standing_1d(np.column_stack([x, np.full_like(x, between)]))
+    at_level = standing_1d(np.column_stack([x, np.full_like(x, full.times[10])]))
+    assert np.abs(r.u[0] - exact).max() < 1.5 * np.abs(full.u[10] - at_level).max() + 1e-6
+    assert np.allclose(r(np.column_stack([x, np.full_like(x, between)])), r.u[0])
+
+
+def test_kept_times_outside_the_interval_are_refused():
+    with pytest.raises(ValueError, match=r"keep needs times within \[0, 1\]; found \[1.5\]"):
+        solve_wave_fd([0.0], [1.0], 11, 0.0, 1.0, initial_1d, keep=[1.5])

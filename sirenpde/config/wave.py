@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BeforeValidator
 
 from ..domains import Box, SpaceTime
+from ..media import SpatialMedium
 from ..problem import Problem
 from ..problems.wave import wave
 from ..references import numpy_field, solve_wave_fd
 from ..solution import Reference
 from .compile import Compiler
 from .helmholtz import FDReference, _reference_input
-from .schema import Built, Expr, FileBase, PositiveFloat, PositiveInt, Section, Weight
+from .schema import Built, Expr, FileBase, GriddedNode, Medium, PositiveFloat, PositiveInt, Section, Weight
 
 __all__ = ["WaveFile"]
 
 
 class WavePDE(Section):
-    speed: Expr = 1.0
+    speed: Medium = 1.0
     max_speed: PositiveFloat | None = None
     source: Expr = 0.0
     points: PositiveInt = 4000
@@ -34,14 +36,27 @@ class WaveInitial(Section):
 
 
 class WaveCondition(Section):
-    type: Literal["dirichlet", "neumann", "absorbing"]
+    type: Literal["dirichlet", "neumann", "absorbing", "periodic"]
     on: str = "boundary"
+    axis: str | None = None
     value: Expr | None = None
     points: PositiveInt = 1000
     weight: Weight = 1.0
 
 
 WaveReference = Annotated[Literal["exact"] | FDReference, BeforeValidator(_reference_input)]
+
+
+_KEPT_BYTES = 2 * 2**30
+
+
+def _kept(times: tuple, resolution: int, dim: int) -> tuple:
+    """The times the fd solve keeps: those asked for, unless they would not fit in memory."""
+    size = len(times) * resolution**dim * 8
+    if size > _KEPT_BYTES:
+        raise ValueError(f"the fd reference at {len(times)} distinct times would hold {size / 2**30:.1f} GiB;"
+                         " evaluate it at fewer times (output.resolution) or lower fd.resolution")
+    return times
 
 
 class WaveFile(FileBase):
@@ -74,15 +89,19 @@ class WaveFile(FileBase):
             raise compile_.error(("reference",), "the fd reference has u = 0 on the box's edge: give"
                                  " exactly one condition, {type: dirichlet, on: boundary, value: 0}")
         fields = [numpy_field(compile_(key, value)) for key, value in (
-            (("initial", "value"), self.initial.value), (("initial", "velocity"), self.initial.velocity),
-            (("pde", "speed"), self.pde.speed), (("pde", "source"), self.pde.source))]
+            (("initial", "value"), self.initial.value), (("initial", "velocity"), self.initial.velocity))]
+        fields += [numpy_field(self._speed(compile_, space.dim)[0]),
+                   numpy_field(compile_(("pde", "source"), self.pde.source))]
         lo, hi = space.bounds()
-        solved = []  # solved once, on first use (when the result is saved)
+        solved: dict = {}  # the last solve, by the times it kept
 
         def field(points):
-            if not solved:
-                solved.append(solve_wave_fd(lo, hi, choice.fd.resolution, domain.t0, domain.t1, *fields))
-            return solved[0](points)
+            times = tuple(np.unique(np.asarray(points)[:, -1]))
+            if times not in solved:
+                solved.clear()
+                solved[times] = solve_wave_fd(lo, hi, choice.fd.resolution, domain.t0, domain.t1, *fields,
+                                              keep=_kept(times, choice.fd.resolution, space.dim))
+            return solved[times](points)
 
         return Reference("fd", field)
 
@@ -95,31 +114,59 @@ class WaveFile(FileBase):
                   "initial_velocity": self.initial.points}
         weights = {"pde": self.pde.weight, "initial": self.initial.weight,
                    "initial_velocity": self.initial.weight}
-        parts: dict[str, dict] = {"dirichlet": {}, "neumann": {}, "absorbing": {}}
+        parts: dict[str, dict] = {"dirichlet": {}, "neumann": {}, "absorbing": {}, "periodic": {}}
         for i, c in enumerate(self.boundary):
-            key = ("boundary", i)
-            part = compile_.boundary_part(key + ("on",), domain, c.on)
-            name = f"{c.type}:{part or 'boundary'}"
+            name, part, value = self._condition(compile_, domain, ("boundary", i), c)
             if name in points:
-                raise compile_.error(key + ("on",), f"a second {c.type} condition on {c.on!r}")
-            if (c.value is None) != (c.type == "absorbing"):
-                expected = "no value" if c.type == "absorbing" else "a value"
-                raise compile_.error(key + ("value",), f"{c.type} conditions take {expected}")
-            value = None if c.value is None else compile_(key + ("value",), c.value, normals=True)
+                field, where = ("axis", f"axis {c.axis!r}") if c.type == "periodic" else ("on", repr(c.on))
+                raise compile_.error(("boundary", i, field), f"a second {c.type} condition on {where}")
             parts[c.type][part] = value
             points[name], weights[name] = c.points, c.weight
-        speed = self.pde.speed
-        if not isinstance(speed, (int, float)):
-            if self.pde.max_speed is None:
-                raise compile_.error(("pde", "max_speed"), "required when the speed is an expression"
-                                     " (the largest c, which sets the residual's scale)")
-            speed = compile_(("pde", "speed"), speed)
+        speed, max_speed = self._speed(compile_, domain.space.dim)
         return wave(
             domain.space, domain.t0, domain.t1,
             initial_value=compile_(("initial", "value"), self.initial.value),
             initial_velocity=compile_(("initial", "velocity"), self.initial.velocity),
-            speed=speed, max_speed=self.pde.max_speed, source=compile_(("pde", "source"), self.pde.source),
+            speed=speed, max_speed=max_speed, source=compile_(("pde", "source"), self.pde.source),
             dirichlet=parts["dirichlet"], neumann=parts["neumann"], absorbing=list(parts["absorbing"]),
+            periodic=list(parts["periodic"]),
             exact=compile_.exact(self.exact), axes=compile_.axes, points=points, weights=weights,
             norm=self.norm,
         )
+
+    def _condition(self, compile_: Compiler, domain: SpaceTime, key: tuple, c: WaveCondition):
+        """(constraint name, part or periodic axis, compiled value) of one boundary condition."""
+        if c.type == "periodic":
+            spatial = compile_.axes[:-1]
+            if c.axis not in spatial:
+                raise compile_.error(key + ("axis",), f"periodic conditions need `axis:`, one of"
+                                     f" {', '.join(spatial)}; found {c.axis!r}")
+            if not isinstance(domain.space, Box):
+                raise compile_.error(key + ("type",), "periodic conditions need a box as the space")
+            if c.value is not None:
+                raise compile_.error(key + ("value",), "periodic conditions take no value")
+            return f"periodic:{c.axis}", c.axis, None
+        if c.axis is not None:
+            raise compile_.error(key + ("axis",), f"`axis` is for periodic conditions, not {c.type}")
+        part = compile_.boundary_part(key + ("on",), domain, c.on)
+        if (c.value is None) != (c.type == "absorbing"):
+            expected = "no value" if c.type == "absorbing" else "a value"
+            raise compile_.error(key + ("value",), f"{c.type} conditions take {expected}")
+        value = None if c.value is None else compile_(key + ("value",), c.value, normals=True)
+        return f"{c.type}:{part or 'boundary'}", part, value
+
+    def _speed(self, compile_: Compiler, dim: int):
+        """c(x) and its maximum: a number, an expression (max_speed given) or a gridded file."""
+        speed, max_speed = self.pde.speed, self.pde.max_speed
+        if isinstance(speed, GriddedNode):
+            medium = compile_.gridded(("pde", "speed"), speed, dim)
+            if medium.values.min() <= 0:
+                raise compile_.error(("pde", "speed", "file"), f"speeds must be positive; the grid's"
+                                     f" smallest is {medium.values.min():g}")
+            return SpatialMedium(medium), max_speed or float(medium.values.max())
+        if isinstance(speed, (int, float)):
+            return speed, max_speed
+        if max_speed is None:
+            raise compile_.error(("pde", "max_speed"), "required when the speed is an expression"
+                                 " (the largest c, which sets the residual's scale)")
+        return compile_(("pde", "speed"), speed), max_speed

@@ -11,7 +11,7 @@ from ..constraints import Constraint
 from ..fields import Fields
 from ..regions import Region
 
-__all__ = ["Term", "constraints_from_terms", "neumann_residual", "value_residual"]
+__all__ = ["Term", "constraints_from_terms", "neumann_residual", "periodic_residual", "value_residual"]
 
 Term = tuple[str, Region, Callable[[Fields], torch.Tensor], int]
 """(constraint name, region, residual, default points per step)."""
@@ -56,5 +56,20 @@ def neumann_residual(h: Coefficient) -> Callable[[Fields], torch.Tensor]:
 
     def residual(u: Fields) -> torch.Tensor:
         return u.normal_derivative[:, 0] - evaluate(h, u)
+
+    return residual
+
+
+def periodic_residual(axis: str, period: float, wavenumber: float) -> Callable[[Fields], torch.Tensor]:
+    """On the face ``axis = lo``: u(x) − u(x + period·e_axis) and
+    (∂u/∂axis(x) − ∂u/∂axis(x + period·e_axis)) / wavenumber, two rows of the size of u."""
+
+    def residual(u: Fields) -> torch.Tensor:
+        shift = torch.zeros_like(u.x[:1])
+        shift[0, u.axis(axis)] = period
+        image = u.at(u.x + shift)
+        value = u.value[:, 0] - image.value[:, 0]
+        slope = (u.partial(axis)[:, 0] - image.partial(axis)[:, 0]) / wavenumber
+        return torch.stack([value, slope], dim=1)
 
     return residual

@@ -4,6 +4,7 @@
     u = g,  u_t = h                      at t = t0                              (initial, initial_velocity)
     u = g,  ∂u/∂n = h                    on Dirichlet and Neumann parts × [t0, t1]
     u_t + c·∂u/∂n = 0                    first-order absorbing parts (outgoing waves leave)
+    u, ∂u/∂x_a equal at x_a = lo and hi  periodic axes of a box
 
 Time is the last input coordinate, ``t``; the network normalises it like any other axis. The
 interior residual is divided by ω² = (c_max·π/L)², the squared frequency of the slowest mode of the
@@ -19,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from ..coefficients import Coefficient, evaluate
-from ..domains import AbstractDomain, SpaceTime
+from ..domains import AbstractDomain, Box, SpaceTime
 from ..fields import Fields
 from ..problem import Problem
 from ..regions import Boundary, Interior
-from ._terms import Term, constraints_from_terms, neumann_residual, value_residual
+from ._terms import Term, constraints_from_terms, neumann_residual, periodic_residual, value_residual
 
 __all__ = ["wave"]
 
@@ -41,6 +42,7 @@ def wave(
     dirichlet: Mapping[str | None, Coefficient] | None = None,
     neumann: Mapping[str | None, Coefficient] | None = None,
     absorbing: Sequence[str | None] = (),
+    periodic: Sequence[str] = (),
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
     axes: Sequence[str] | None = None,
     points: Mapping[str, int] | None = None,
@@ -59,6 +61,9 @@ def wave(
         source: f(x, t).
         dirichlet, neumann: spatial part → g / h on that part × [t0, t1].
         absorbing: spatial parts with the first-order absorbing condition u_t + c·∂u/∂n = 0.
+        periodic: spatial axes (of a box) along which u and its derivative are periodic; the
+            constraint ``periodic:<axis>`` compares each point of the lower face with its image
+            on the upper one.
         exact: optional exact solution, points (N, d + 1) → (N,) or (N, 1).
         axes: coordinate names, time last (default x, y, z by dimension, then t).
         points, weights, norm: as in :func:`~sirenpde.poisson`.
@@ -83,6 +88,14 @@ def wave(
     for part in absorbing:
         terms.append((f"absorbing:{part or 'boundary'}", Boundary(domain, part),
                       _absorbing(speed, omega), 1000))
+    for axis in periodic:
+        if axis not in axes[:-1] or not isinstance(space, Box):
+            raise ValueError(f"periodic conditions need a box and one of its axes {axes[:-1]}; found"
+                             f" axis {axis!r} on a {type(space).__name__}")
+        a = axes.index(axis)
+        face = space.boundary_parts()[2 * a]  # the box's faces are axis-major: min, then max
+        terms.append((f"periodic:{axis}", Boundary(domain, face),
+                      periodic_residual(axis, float(hi[a] - lo[a]), omega / max_speed), 1000))
     constraints = constraints_from_terms(terms, points, weights, norm)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="wave",
                    spatial_axes=axes[:-1])

@@ -6,11 +6,16 @@ Second-order leapfrog in time and the 5-point (3-point in 1-D) Laplacian in spac
 
 with u = 0 on the box's boundary. Δt = cfl·h_min/(c_max·√d) (stable for cfl ≤ 1), shortened so a
 whole number of steps ends exactly at t1. Second-order accurate in h and Δt.
+
+Fine grids have too many levels to keep (1601² nodes × 900 steps is 18 GB), so the solver can keep
+only the times asked for, each from the four levels around it by cubic interpolation in time
+(fourth order in Δt, beyond the scheme's second); it then holds four levels at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +36,19 @@ class WaveFDResult:
     u: np.ndarray
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
-        """Linear interpolation at space-time points (N, d + 1), time last."""
-        grid = (*self.coords, self.times)
-        values = np.moveaxis(self.u, 0, -1)
-        return RegularGridInterpolator(grid, values)(np.asarray(points, dtype=float))
+        """Values at space-time points (N, d + 1), time last: linear in space between nodes, and in
+        time between the kept levels (exact at a kept time)."""
+        points = np.asarray(points, dtype=float)
+        out = np.empty(len(points))
+        times = points[:, -1]
+        for t in np.unique(times):
+            rows = times == t
+            k = int(np.clip(np.searchsorted(self.times, t) - 1, 0, max(0, len(self.times) - 2)))
+            span = self.times[k + 1] - self.times[k] if len(self.times) > 1 else 1.0
+            share = float(np.clip((t - self.times[k]) / span, 0.0, 1.0)) if len(self.times) > 1 else 0.0
+            level = self.u[k] if share == 0.0 else (1 - share) * self.u[k] + share * self.u[k + 1]
+            out[rows] = RegularGridInterpolator(self.coords, level)(points[rows, :-1])
+        return out
 
 
 def solve_wave_fd(
@@ -48,10 +62,12 @@ def solve_wave_fd(
     speed: PointFunction | float = 1.0,
     source: PointFunction | float = 0.0,
     cfl: float = 0.5,
+    keep: Sequence[float] | None = None,
 ) -> WaveFDResult:
     """Leapfrog on n nodes per axis of the box ``[lo, hi]`` (u = 0 on its boundary), from t0 to t1.
 
-    ``speed`` is evaluated once, at t0 (a speed that varies in space, not in time).
+    ``speed`` is evaluated once, at t0 (a speed that varies in space, not in time). ``keep``: the
+    times (in [t0, t1]) to keep the solution at; by default every time level.
     """
     d = len(lo)
     if d not in (1, 2) or len(hi) != d:
@@ -71,7 +87,8 @@ def solve_wave_fd(
         return np.asarray(f(np.column_stack([mesh, np.full(len(mesh), t)])), dtype=float).reshape(shape)
 
     c2 = at(speed, t0) ** 2
-    steps = int(np.ceil((t1 - t0) / (cfl * h.min() / (np.sqrt(c2.max()) * np.sqrt(d)))))
+    # At least 3 steps, so that there are always four levels to interpolate a kept time from.
+    steps = max(3, int(np.ceil((t1 - t0) / (cfl * h.min() / (np.sqrt(c2.max()) * np.sqrt(d))))))
     dt = (t1 - t0) / steps
     times = t0 + dt * np.arange(steps + 1)
 
@@ -82,12 +99,43 @@ def solve_wave_fd(
             lap[inner] += (np.roll(u, 1, axis) - 2 * u + np.roll(u, -1, axis))[inner] / h[axis] ** 2
         return c2 * lap + at(source, t)
 
-    u = np.empty((steps + 1, *shape))
-    u[0] = _with_zero_boundary(at(initial_value, t0))
-    u[1] = _with_zero_boundary(u[0] + dt * at(initial_velocity, t0) + 0.5 * dt**2 * acceleration(u[0], t0))
-    for k in range(1, steps):
-        u[k + 1] = _with_zero_boundary(2 * u[k] - u[k - 1] + dt**2 * acceleration(u[k], times[k]))
-    return WaveFDResult(coords, times, u)
+    def levels() -> Iterator[np.ndarray]:
+        previous = _with_zero_boundary(at(initial_value, t0))
+        current = _with_zero_boundary(previous + dt * at(initial_velocity, t0)
+                                      + 0.5 * dt**2 * acceleration(previous, t0))
+        yield previous
+        yield current
+        for k in range(1, steps):
+            previous, current = current, _with_zero_boundary(
+                2 * current - previous + dt**2 * acceleration(current, times[k]))
+            yield current
+
+    if keep is None:
+        return WaveFDResult(coords, times, np.stack(list(levels())))
+    keep = np.sort(np.asarray(keep, dtype=float))
+    if keep.size == 0 or keep[0] < t0 - 1e-12 * abs(t1 - t0) or keep[-1] > t1 + 1e-12 * abs(t1 - t0):
+        raise ValueError(f"keep needs times within [{t0:g}, {t1:g}]; found {keep.tolist()[:4]}")
+    return WaveFDResult(coords, keep, _interpolate_levels(levels(), times, keep))
+
+
+def _interpolate_levels(levels: Iterator[np.ndarray], times: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The solution at the sorted times ``keep``, each by cubic Lagrange interpolation on the four
+    consecutive levels whose middle interval holds it (the first and last four at the ends)."""
+    window: deque[np.ndarray] = deque(maxlen=4)
+    out: list[np.ndarray] = []
+    last = len(times) - 1
+    for k, level in enumerate(levels):
+        window.append(level)
+        if len(window) < 4:
+            continue
+        nodes = times[k - 3: k + 1]
+        upto = times[k] if k == last else nodes[2]
+        while len(out) < len(keep) and keep[len(out)] <= upto:
+            tau = keep[len(out)]
+            weights = [np.prod([(tau - nodes[j]) / (nodes[i] - nodes[j]) for j in range(4) if j != i])
+                       for i in range(4)]
+            out.append(sum(w * u for w, u in zip(weights, window, strict=True)))
+    return np.stack(out)
 
 
 def _with_zero_boundary(u: np.ndarray) -> np.ndarray:
