@@ -153,3 +153,42 @@ def test_bad_gridded_speeds_are_refused(tmp_path, values, message):
     (tmp_path / "w.yaml").write_text(gridded)
     with pytest.raises(sp.ConfigError, match=message):
         sp.load_problem_file(tmp_path / "w.yaml")
+
+
+PULSE = """\
+problem: wave
+domain:
+  spacetime:
+    space: {box: {lo: [-1, -1], hi: [1, 1]}}
+    t: [0, 0.4]
+initial:
+  value: exp(-(x**2 + y**2)/0.001)
+  focus: {disk: {center: [0, 0], radius: 0.1}}
+  focus_points: 64
+boundary:
+  - {type: dirichlet, on: boundary, value: 0}
+"""
+
+
+def test_an_initial_focus_samples_the_pulse_more():
+    problem = sp.load_problem_text(PULSE).problem
+    focus = {c.name: c for c in problem.constraints}
+    assert focus["initial:focus"].points == 64 and focus["initial:focus"].region is focus[
+        "initial_velocity:focus"].region  # one batch for both terms
+    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
+    x, _ = focus["initial:focus"].region.sample(500, sampler)
+    assert (x[:, -1] == 0).all() and float(x[:, :2].norm(dim=1).max()) <= 0.1
+
+
+def test_a_focus_of_another_dimension_is_refused():
+    bad = PULSE.replace("{disk: {center: [0, 0], radius: 0.1}}", "{box: {lo: [0], hi: [1]}}")
+    with pytest.raises(sp.ConfigError, match=r"initial.focus: expected a 2-D domain like the space; found a 1-D"):
+        sp.load_problem_text(bad)
+
+
+def test_the_fd_reference_refuses_to_keep_more_than_fits_in_memory():
+    spec = sp.load_problem_text(PULSE + "reference: {fd: {resolution: 1601}}\n")
+    points = np.zeros((200, 3))
+    points[:, -1] = np.linspace(0, 0.4, 200)      # 200 distinct times × 1601² nodes × 8 bytes
+    with pytest.raises(ValueError, match=r"at 200 distinct times would hold 3.8 GiB; evaluate it at fewer"):
+        spec.reference(points)

@@ -15,7 +15,18 @@ from ..references import numpy_field, solve_wave_fd
 from ..solution import Reference
 from .compile import Compiler
 from .helmholtz import FDReference, _reference_input
-from .schema import Built, Expr, FileBase, GriddedNode, Medium, PositiveFloat, PositiveInt, Section, Weight
+from .schema import (
+    Built,
+    DomainNode,
+    Expr,
+    FileBase,
+    GriddedNode,
+    Medium,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Weight,
+)
 
 __all__ = ["WaveFile"]
 
@@ -33,6 +44,8 @@ class WaveInitial(Section):
     velocity: Expr = 0.0
     points: PositiveInt = 1000
     weight: Weight = 1.0
+    focus: DomainNode | None = None
+    focus_points: PositiveInt = 1000
 
 
 class WaveCondition(Section):
@@ -114,6 +127,13 @@ class WaveFile(FileBase):
                   "initial_velocity": self.initial.points}
         weights = {"pde": self.pde.weight, "initial": self.initial.weight,
                    "initial_velocity": self.initial.weight}
+        focus = self.initial.focus.domain if self.initial.focus is not None else None
+        if focus is not None:
+            if focus.dim != domain.space.dim:
+                raise compile_.error(("initial", "focus"), f"expected a {domain.space.dim}-D domain like the"
+                                     f" space; found a {focus.dim}-D one")
+            for name in ("initial:focus", "initial_velocity:focus"):
+                points[name], weights[name] = self.initial.focus_points, self.initial.weight
         parts: dict[str, dict] = {"dirichlet": {}, "neumann": {}, "absorbing": {}, "periodic": {}}
         for i, c in enumerate(self.boundary):
             name, part, value = self._condition(compile_, domain, ("boundary", i), c)
@@ -129,7 +149,7 @@ class WaveFile(FileBase):
             initial_velocity=compile_(("initial", "velocity"), self.initial.velocity),
             speed=speed, max_speed=max_speed, source=compile_(("pde", "source"), self.pde.source),
             dirichlet=parts["dirichlet"], neumann=parts["neumann"], absorbing=list(parts["absorbing"]),
-            periodic=list(parts["periodic"]),
+            periodic=list(parts["periodic"]), initial_focus=focus,
             exact=compile_.exact(self.exact), axes=compile_.axes, points=points, weights=weights,
             norm=self.norm,
         )

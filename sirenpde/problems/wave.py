@@ -43,6 +43,7 @@ def wave(
     neumann: Mapping[str | None, Coefficient] | None = None,
     absorbing: Sequence[str | None] = (),
     periodic: Sequence[str] = (),
+    initial_focus: AbstractDomain | None = None,
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
     axes: Sequence[str] | None = None,
     points: Mapping[str, int] | None = None,
@@ -64,6 +65,9 @@ def wave(
         periodic: spatial axes (of a box) along which u and its derivative are periodic; the
             constraint ``periodic:<axis>`` compares each point of the lower face with its image
             on the upper one.
+        initial_focus: a part of the space where the initial data need more samples (a narrow
+            pulse): adds ``initial:focus`` and ``initial_velocity:focus``, the same two initial
+            terms on points drawn in it.
         exact: optional exact solution, points (N, d + 1) → (N,) or (N, 1).
         axes: coordinate names, time last (default x, y, z by dimension, then t).
         points, weights, norm: as in :func:`~sirenpde.poisson`.
@@ -81,6 +85,12 @@ def wave(
         ("initial", Boundary(domain, "initial"), value_residual(initial_value), 1000),
         ("initial_velocity", Boundary(domain, "initial"), _velocity(initial_velocity, omega), 1000),
     ]
+    if initial_focus is not None:
+        if initial_focus.dim != space.dim:
+            raise ValueError(f"initial_focus is {initial_focus.dim}-D but the space is {space.dim}-D")
+        focus = Boundary(SpaceTime(initial_focus, t0, t1), "initial")
+        terms += [("initial:focus", focus, value_residual(initial_value), 1000),
+                  ("initial_velocity:focus", focus, _velocity(initial_velocity, omega), 1000)]
     for part, g in (dirichlet or {}).items():
         terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 1000))
     for part, h in (neumann or {}).items():

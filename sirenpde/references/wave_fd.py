@@ -39,16 +39,10 @@ class WaveFDResult:
         """Values at space-time points (N, d + 1), time last: linear in space between nodes, and in
         time between the kept levels (exact at a kept time)."""
         points = np.asarray(points, dtype=float)
-        out = np.empty(len(points))
-        times = points[:, -1]
-        for t in np.unique(times):
-            rows = times == t
-            k = int(np.clip(np.searchsorted(self.times, t) - 1, 0, max(0, len(self.times) - 2)))
-            span = self.times[k + 1] - self.times[k] if len(self.times) > 1 else 1.0
-            share = float(np.clip((t - self.times[k]) / span, 0.0, 1.0)) if len(self.times) > 1 else 0.0
-            level = self.u[k] if share == 0.0 else (1 - share) * self.u[k] + share * self.u[k + 1]
-            out[rows] = RegularGridInterpolator(self.coords, level)(points[rows, :-1])
-        return out
+        if len(self.times) == 1:
+            return RegularGridInterpolator(self.coords, self.u[0])(points[:, :-1])
+        grid = (*self.coords, self.times)
+        return RegularGridInterpolator(grid, np.moveaxis(self.u, 0, -1))(points)
 
 
 def solve_wave_fd(
