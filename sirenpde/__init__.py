@@ -13,8 +13,9 @@ from .constraints import AbstractConstraint, Constraint
 from .domains import AbstractDomain, Ball, Box, Difference, Disk, Polygon, SpaceTime, Union
 from .fields import Fields
 from .io_hdf5 import load, save
+from .pointcloud import PointCloud, read_point_cloud
 from .problem import Problem
-from .problems import PML, PointSource, helmholtz, poisson, wave
+from .problems import PML, PointSource, eikonal, helmholtz, poisson, sdf, wave
 from .regions import Boundary, Interior, Region
 from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
@@ -27,6 +28,6 @@ __all__ = [
     "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
     "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "Union",
-    "build_model", "expression", "load", "load_problem_file", "load_problem_text", "poisson", "wave", "save",
-    "siren_uniform_", "train",
+    "build_model", "eikonal", "expression", "load", "load_problem_file", "load_problem_text", "poisson",
+    "PointCloud", "read_point_cloud", "sdf", "wave", "save", "siren_uniform_", "train",
 ]

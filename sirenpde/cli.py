@@ -80,6 +80,7 @@ def _solve(args) -> int:
 
     from .config import ConfigError, load_problem_file
     from .io_hdf5 import read_error_by_time, save
+    from .meshing import MeshingError
     from .settings import resolve_device
     from .train import TrainingError, train
 
@@ -113,6 +114,13 @@ def _solve(args) -> int:
     progress.close()
     solution.info["title"] = spec.title
     solution.reference, solution.error_mask = spec.reference, spec.error_mask
+    meshes, mesh_error = [], None
+    if spec.mesh is not None:  # before saving, so that the result file names the meshes
+        try:
+            meshes = _write_meshes(solution, spec.mesh, out)
+            solution.info["mesh_files"] = ", ".join(path.name for path, _ in meshes)
+        except (MeshingError, OSError) as err:
+            mesh_error = err
     try:
         errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
     except OSError as err:
@@ -132,7 +140,21 @@ def _solve(args) -> int:
         times, by_field = curve
         for name, e in by_field.items():
             print(f"relative L2 error of {name} at {solution.time_axis} = {times[-1]:g}: {e[-1]:.3e}")
+    for path, mesh in meshes:
+        closed = "watertight" if mesh.is_watertight() else "NOT watertight"
+        print(f"wrote {path} ({len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {closed})")
+    if mesh_error is not None:
+        print(f"error: {args.file}: no mesh: {_first_line(mesh_error)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _write_meshes(solution, request, out: Path) -> list:
+    """The zero surface of a 3-D solution, written next to the result as <stem>.ply / .obj."""
+    from .meshing import mesh_solution
+
+    mesh = mesh_solution(solution, request.resolution, request.level)
+    return [(mesh.write(out.with_suffix(f".{fmt}")), mesh) for fmt in request.formats]
 
 
 def _plot(args) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ._version import __version__
+from .factored import DistanceFactor, FactoredModel
 from .siren import SIREN
 from .solution import Solution, relative_l2, relative_l2_by_time
 from .source_splitting import SourceSplitting, SplitModel
@@ -109,6 +110,9 @@ def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
     if isinstance(model, SplitModel):  # the network, plus what rebuilds the closed-form part
         group.attrs["source_splitting"] = json.dumps(model.known.description())
         model = model.network
+    if isinstance(model, FactoredModel):
+        group.attrs["factor"] = json.dumps(model.factor.description())
+        model = model.network
     if not isinstance(model, SIREN):
         group.attrs["architecture"] = type(model).__name__
         group.attrs["loadable"] = False
@@ -135,6 +139,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
             raise ValueError(f"{path}: the stored model ({m.attrs.get('architecture')}) cannot be rebuilt")
         hparams = json.loads(m.attrs["hparams"])
         splitting = m.attrs.get("source_splitting")
+        factor = m.attrs.get("factor")
         dtype = getattr(torch, m.attrs.get("dtype", "float32"))
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in _walk(m["state"])}
         history = {k: np.asarray(v) for k, v in _walk(f["history"])}
@@ -149,6 +154,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
     model.load_state_dict(state)
     if splitting is not None:
         model = SplitModel(model, SourceSplitting.from_description(json.loads(splitting)))
+    if factor is not None:
+        model = FactoredModel(model, DistanceFactor.from_description(json.loads(factor)))
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
                     complex=is_complex, time_axis=None if time_axis is None else str(time_axis))

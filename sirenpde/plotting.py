@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from .plotting_sdf import plot_sdf_figures
 from .plotting_time import plot_time_figures
 
 __all__ = ["plot_result"]
@@ -50,6 +51,8 @@ def plot_result(result: str | Path, folder: str | Path, times=None, animation: s
         written.append(path)
         if "time_axis" in f.attrs:
             written += plot_time_figures(f, result.stem, folder, times, animation)
+        if f.attrs.get("problem_kind") == "sdf":
+            written += plot_sdf_figures(f, result.stem, folder)
     return written
 
 

@@ -32,6 +32,8 @@ class Problem:
             constraints see complex values (see :class:`~sirenpde.fields_complex.ComplexFields`).
         known_part: a closed-form part of the solution, added to the network's output by
             :func:`~sirenpde.build_model` (see :mod:`sirenpde.source_splitting`).
+        factor: a closed-form factor the network's output is multiplied by (see
+            :mod:`sirenpde.factored`); not together with ``known_part``.
     """
 
     domain: AbstractDomain
@@ -44,6 +46,7 @@ class Problem:
     complex: bool = False
     wavenumber: float | None = None
     known_part: torch.nn.Module | None = None
+    factor: torch.nn.Module | None = None
 
     @property
     def channels(self) -> int:

@@ -9,13 +9,13 @@ derivatives.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from .domains import AbstractDomain, Sampler
 
-__all__ = ["Region", "Interior", "Boundary"]
+__all__ = ["Region", "Interior", "Boundary", "PointSet"]
 
 
 class Region(ABC):
@@ -60,3 +60,40 @@ class Boundary(Region):
 
     def describe(self) -> str:
         return "boundary" if self.part is None else f"boundary part {self.part!r}"
+
+
+@dataclass(frozen=True, eq=False)
+class PointSet(Region):
+    """A fixed set of points (an oriented point cloud): each draw is a fresh random mini-batch of
+    them, with replacement, with their normals.
+
+    Attributes:
+        points: (N, d) points.
+        normals: (N, d) unit normals, or ``None``.
+    """
+
+    points: torch.Tensor
+    normals: torch.Tensor | None = None
+    # The set on each (dtype, device) it is drawn on: copied (on a GPU: uploaded) once, not per step.
+    _copies: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.points.ndim != 2 or len(self.points) == 0:
+            raise ValueError(f"a point set needs points of shape (N, d), N ≥ 1;"
+                             f" found {tuple(self.points.shape)}")
+        if self.normals is not None and self.normals.shape != self.points.shape:
+            raise ValueError(f"normals {tuple(self.normals.shape)} do not match"
+                             f" points {tuple(self.points.shape)}")
+
+    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
+        u = sampler.unit(n, 1)[:, 0]
+        key = (u.dtype, u.device)
+        if key not in self._copies:
+            self._copies[key] = tuple(None if t is None else t.to(dtype=u.dtype, device=u.device)
+                                      for t in (self.points, self.normals))
+        points, normals = self._copies[key]
+        index = (u * len(points)).long().clamp(max=len(points) - 1)
+        return points[index], None if normals is None else normals[index]
+
+    def describe(self) -> str:
+        return f"a set of {len(self.points)} points"

@@ -10,6 +10,7 @@ import torch
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
+from .factored import FactoredModel
 from .problem import Problem
 from .siren import SIREN
 from .source_splitting import SplitModel
@@ -143,9 +144,9 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | SplitModel:
+def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | SplitModel | FactoredModel:
     """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (plus the
-    problem's closed-form ``known_part``, if it has one).
+    problem's closed-form ``known_part``, or times its ``factor``, if it has one).
 
     The initialisation is seeded without touching the global random state.
     """
@@ -155,6 +156,10 @@ def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN |
         network = SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
                         w0_initial=first_frequency(problem, config), bias=config.bias,
                         initializer=config.initializer, c=config.c, bounds=(lo, hi))
+    if problem.known_part is not None and problem.factor is not None:
+        raise ValueError("a problem has a known part or a factor, not both")
+    if problem.factor is not None:
+        return FactoredModel(network, problem.factor)
     return network if problem.known_part is None else SplitModel(network, problem.known_part)
 
 

@@ -11,21 +11,25 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..coefficients import expression
+from ..meshing import MeshRequest
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
 from ..solution import ErrorMask, Reference
 from .compile import Compiler
+from .eikonal import EikonalFile
 from .errors import ConfigError
 from .helmholtz import HelmholtzFile
 from .poisson import PoissonFile
 from .schema import FileBase
+from .sdf import SdfFile
 from .validation import to_config_error
 from .wave import WaveFile
 from .yaml_source import YamlSource, parse_yaml, read_yaml
 
 __all__ = ["ConfigError", "RunSpec", "load_problem_file", "load_problem_text", "FAMILIES"]
 
-FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile, "wave": WaveFile}
+FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile, "wave": WaveFile,
+                                       "sdf": SdfFile, "eikonal": EikonalFile}
 """``problem:`` values and the schema of their files."""
 
 
@@ -47,6 +51,7 @@ class RunSpec:
     title: str = ""
     reference: Reference | None = None
     error_mask: ErrorMask | None = None
+    mesh: MeshRequest | None = None
 
 
 def load_problem_file(path: str | Path) -> RunSpec:
@@ -86,7 +91,7 @@ def _build(source: YamlSource) -> RunSpec:
         raise source.error((), str(err)) from None
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(built.problem, spec.model, spec.training, spec.output.path or default_out,
-                   spec.output.resolution, source, spec.title, built.reference, built.error_mask)
+                   spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh)
 
 
 def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
@@ -101,7 +106,7 @@ def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
 
 def _check_resolution(spec: FileBase, source: YamlSource) -> None:
     # Caught here, not when the result is saved after training.
-    res, dim = spec.output.resolution, spec.domain.domain.dim
+    res, dim = spec.output.resolution, len(spec.axis_names())
     if isinstance(res, list) and len(res) != dim:
         raise source.error(("output", "resolution"),
                            f"expected one count per axis ({dim}) or a single count, found {res}")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from ..domains import AbstractDomain, Ball, Box, Difference, Polygon, SpaceTime, Union
+from ..meshing import MeshRequest
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
 from ..solution import ErrorMask, Reference
@@ -161,11 +162,13 @@ class Built:
         problem: the constraints to train on (with its exact solution, if any).
         reference: a numerical reference, for files without an exact solution.
         error_mask: where errors are measured, points (N, d) → bool (N,); ``None``: the whole domain.
+        mesh: the level surface to extract after training (``problem: sdf``), or ``None``.
     """
 
     problem: Problem
     reference: Reference | None = None
     error_mask: ErrorMask | None = None
+    mesh: MeshRequest | None = None
 
 
 class FileBase(Section):

@@ -1,0 +1,95 @@
+"""The ``problem: eikonal`` file: first-arrival travel times c(x)·‖∇T‖ = 1 from a point source."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from ..domains import Box
+from ..problem import Problem
+from ..problems.eikonal import eikonal
+from ..references import numpy_field
+from ..references.eikonal_fmm import solve_eikonal_fmm
+from ..solution import Reference
+from .compile import Compiler
+from .schema import Built, FileBase, GriddedNode, Medium, PositiveInt, Section, Vector, Weight
+
+__all__ = ["EikonalFile"]
+
+
+class EikonalPDE(Section):
+    speed: Medium = 1.0
+    points: PositiveInt = 2000
+    weight: Weight = 1.0
+
+
+class FMMOptions(Section):
+    resolution: Annotated[int, Field(ge=5)] = 401
+
+
+class FMMReference(Section):
+    fmm: FMMOptions = FMMOptions()
+
+
+def _reference_input(value: Any) -> Any:
+    if value == "fmm" or (isinstance(value, dict) and "fmm" in value and value["fmm"] is None):
+        return {"fmm": {}}
+    if isinstance(value, dict) or value == "exact":
+        return value
+    raise ValueError(f"unknown reference {value!r}; expected exact, fmm or {{fmm: {{resolution: N}}}}")
+
+
+class EikonalFile(FileBase):
+    """Travel times from ``source`` in the medium ``pde.speed`` (factored: T = |x − x_s|·τ)."""
+
+    problem: Literal["eikonal"]
+    source: Vector
+    pde: EikonalPDE = EikonalPDE()
+    reference: Annotated[Literal["exact"] | FMMReference, BeforeValidator(_reference_input)] | None = None
+
+    def build_run(self, compile_: Compiler) -> Built:
+        problem = self.build(compile_)
+        if self.reference is None or self.reference == "exact":
+            if self.reference == "exact" and self.exact is None:
+                raise compile_.error(("reference",), "`exact` needs the exact solution; add `exact:` or"
+                                     " choose fmm")
+            return Built(problem)
+        if self.exact is not None:
+            raise compile_.error(("reference",), "both `exact:` and reference: fmm are given; remove one")
+        domain = self.domain.domain
+        if not isinstance(domain, Box) or domain.dim not in (2, 3):
+            raise compile_.error(("reference",), "the fmm reference solves on a 2-D or 3-D box")
+        lo, hi = domain.bounds()
+        speed = numpy_field(self._speed(compile_))
+        n, source = self.reference.fmm.resolution, list(self.source)
+        solved = []  # solved once, on first use (when the result is saved)
+
+        def field(points):
+            if not solved:
+                solved.append(solve_eikonal_fmm(lo, hi, n, source, speed))
+            return solved[0](points)
+
+        return Built(problem, Reference("fmm", field))
+
+    def build(self, compile_: Compiler) -> Problem:
+        domain = self.domain.domain
+        if len(self.source) != domain.dim:
+            raise compile_.error(("source",), f"expected {domain.dim} coordinates (one per axis); found"
+                                 f" {len(self.source)}")
+        try:
+            return eikonal(domain, self.source, speed=self._speed(compile_), exact=compile_.exact(self.exact),
+                           axes=compile_.axes, points={"pde": self.pde.points},
+                           weights={"pde": self.pde.weight}, norm=self.norm)
+        except ValueError as err:
+            raise compile_.error(("source",), str(err)) from None
+
+    def _speed(self, compile_: Compiler):
+        speed = self.pde.speed
+        if isinstance(speed, GriddedNode):
+            medium = compile_.gridded(("pde", "speed"), speed, self.domain.domain.dim)
+            if medium.values.min() <= 0:
+                raise compile_.error(("pde", "speed", "file"), f"speeds must be positive; the grid's"
+                                     f" smallest is {medium.values.min():g}")
+            return medium
+        return speed if isinstance(speed, float) else compile_(("pde", "speed"), speed)

@@ -1,0 +1,85 @@
+"""The ``problem: sdf`` file: a signed distance function fitted to an oriented point cloud."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from ..meshing import MeshRequest
+from ..pointcloud import PointCloudError, read_point_cloud
+from ..problem import Problem
+from ..problems.sdf import sdf
+from .compile import Compiler
+from .schema import Built, DomainNode, FileBase, PositiveFloat, PositiveInt, Section, Weight
+
+__all__ = ["SdfFile"]
+
+
+class CloudNode(Section):
+    file: str
+    dataset: str | None = None
+    estimate_normals: bool = False
+
+
+def _cloud_input(value: Any) -> Any:
+    return {"file": value} if isinstance(value, str) else value  # `cloud: torus.xyz` is {file: …}
+
+
+class SurfaceTerms(Section):
+    points: PositiveInt = 5000
+    weight: Weight = 3e3
+    normal_weight: Weight = 1e2
+    eikonal_weight: Weight = 5e1
+
+
+class SpaceTerms(Section):
+    points: PositiveInt = 5000
+    weight: Weight = 1e2
+    alpha: PositiveFloat = 100.0
+    eikonal_weight: Weight = 5e1
+    margin: Annotated[float, Field(ge=0)] = 0.1
+
+
+class MeshSection(Section):
+    resolution: Annotated[int, Field(ge=2, le=2048)] = 256
+    formats: Annotated[list[Literal["ply", "obj"]], Field(min_length=1)] = ["ply"]
+    level: float = 0.0
+
+
+class SdfFile(FileBase):
+    """Φ fitted to ``cloud`` (the paper's loss); ``mesh`` extracts its zero surface after training."""
+
+    problem: Literal["sdf"]
+    domain: DomainNode | None = None
+    cloud: Annotated[CloudNode, BeforeValidator(_cloud_input)]
+    surface: SurfaceTerms = SurfaceTerms()
+    space: SpaceTerms = SpaceTerms()
+    mesh: MeshSection | None = None
+
+    def axis_names(self) -> tuple[str, ...]:
+        if self.axes is not None and (len(self.axes) != 3 or len(set(self.axes)) != 3):
+            raise ValueError(f"axes must be 3 distinct names for a point cloud; found {self.axes}")
+        return tuple(self.axes or ("x", "y", "z"))
+
+    def build_run(self, compile_: Compiler) -> Built:
+        mesh = self.mesh
+        request = None if mesh is None else MeshRequest(mesh.resolution, tuple(mesh.formats), mesh.level)
+        return Built(self.build(compile_), mesh=request)
+
+    def build(self, compile_: Compiler) -> Problem:
+        if self.domain is not None:
+            raise compile_.error(("domain",), "an sdf problem is solved in a cube around the cloud; remove"
+                                 " `domain` (space.margin sets how much wider than the cloud it is)")
+        try:
+            cloud = read_point_cloud(compile_.path(self.cloud.file), self.cloud.dataset,
+                                     self.cloud.estimate_normals)
+        except PointCloudError as err:
+            raise compile_.error(("cloud", "file"), str(err)) from None
+        s, v = self.surface, self.space
+        names = ("surface", "normal", "eikonal:surface", "eikonal", "off_surface")
+        weights = dict(zip(names, (s.weight, s.normal_weight, s.eikonal_weight, v.eikonal_weight, v.weight),
+                           strict=True))
+        points = {"surface": s.points, "eikonal": v.points}
+        return sdf(cloud, alpha=v.alpha, margin=v.margin, points=points, weights=weights,
+                   exact=compile_.exact(self.exact), axes=compile_.axes)
