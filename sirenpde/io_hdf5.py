@@ -162,7 +162,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
 
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
-              "best_validation_loss", "title", "reference_kind")
+              "best_validation_loss", "title", "reference_kind", "mesh_files")
 
 
 def _plain(value):

@@ -52,6 +52,7 @@ class SdfFile(FileBase):
 
     problem: Literal["sdf"]
     domain: DomainNode | None = None
+    norm: Literal["l2", "l1"] = "l1"
     cloud: Annotated[CloudNode, BeforeValidator(_cloud_input)]
     surface: SurfaceTerms = SurfaceTerms()
     space: SpaceTerms = SpaceTerms()
@@ -82,4 +83,4 @@ class SdfFile(FileBase):
                            strict=True))
         points = {"surface": s.points, "eikonal": v.points}
         return sdf(cloud, alpha=v.alpha, margin=v.margin, points=points, weights=weights,
-                   exact=compile_.exact(self.exact), axes=compile_.axes)
+                   exact=compile_.exact(self.exact), axes=compile_.axes, norm=self.norm)

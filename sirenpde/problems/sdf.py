@@ -5,11 +5,11 @@
     ‖∇Φ‖ − 1 = 0            on the surface and everywhere      (eikonal:surface, eikonal; 5e1)
     exp(−α·|Φ|) → 0         everywhere (off the surface)       (off_surface,     weight 1e2, α = 100)
 
-each as the mean absolute value (the paper's L1). Surface points are a fresh mini-batch of the cloud
-each step; "everywhere" is uniform in the domain, a cube around the cloud 10 % wider than its largest
-extent. The network maps the cube to [−1, 1]³, so Φ is in the cloud's units; Φ and α are measured in
-units of the cube's half-width s (Φ/s, exp(−α|Φ|/s)) so the paper's weights mean the same for a
-cloud in metres or in millimetres.
+each as the mean absolute value (the paper's L1; mean squares with ``norm="l2"``). Surface points
+are a fresh mini-batch of the cloud each step; "everywhere" is uniform in the domain, a cube around
+the cloud 10 % wider than its largest extent. The network maps the cube to [−1, 1]³, so Φ is in the
+cloud's units; Φ and α are measured in units of the cube's half-width s (Φ/s, exp(−α|Φ|/s)) so the
+paper's weights mean the same for a cloud in metres or in millimetres.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def sdf(
     weights: Mapping[str, float] | None = None,
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
     axes: tuple[str, str, str] = ("x", "y", "z"),
+    norm: str = "l1",
 ) -> Problem:
     """Fit Φ to the surface sampled by ``cloud``; constraints are named as in :data:`SDF_WEIGHTS`.
 
@@ -62,6 +63,8 @@ def sdf(
         weights: per-constraint weights, default :data:`SDF_WEIGHTS`.
         exact: an exact SDF, points (N, 3) → (N,), for measuring the error.
         axes: the coordinate names.
+        norm: ``l1`` (the paper's mean absolute values) or ``l2`` (mean squares, which
+            Levenberg–Marquardt steps need).
     """
     domain = sdf_domain(cloud, margin)
     scale = float(domain.hi[0] - domain.lo[0]) / 2
@@ -82,7 +85,7 @@ def sdf(
                              f" found {sorted(given)}")
         count = given.pop() if given else 5000
         points.update({name: count for name in group})
-    constraints = constraints_from_terms(terms, points, {**SDF_WEIGHTS, **dict(weights or {})}, "l1")
+    constraints = constraints_from_terms(terms, points, {**SDF_WEIGHTS, **dict(weights or {})}, norm)
     return Problem(domain, constraints, axes=tuple(axes), fields=("sdf",), exact=exact, kind="sdf")
 
 
