@@ -57,8 +57,8 @@ def main() -> None:
                 print(f"{causal:>8} {seed:>4} {phases:>10} {whole:10.3e} {curve[-1]:10.3e} {wall:6.1f}s",
                       flush=True)
     picks = np.linspace(0, len(times) - 1, 5).round().astype(int)
-    print("\nrelative L2 error at each time (seed %d, Adam + LM):" % args.seeds[0])
-    print(f"{'causal':>8} " + " ".join(f"{'t=%.3g' % times[i]:>10}" for i in picks))
+    print(f"\nrelative L2 error at each time (seed {args.seeds[0]}, Adam + LM):")
+    print(f"{'causal':>8} " + " ".join(f"{f't={times[i]:.3g}':>10}" for i in picks))
     for causal, curve in curves.items():
         print(f"{causal:>8} " + " ".join(f"{curve[i]:10.3e}" for i in picks))
 
