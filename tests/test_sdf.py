@@ -44,8 +44,9 @@ def test_each_term_vanishes_on_the_exact_sdf():
     assert [c.name for c in problem.constraints] == list(SDF_WEIGHTS)
     assert {c.name: c.weight for c in problem.constraints} == SDF_WEIGHTS
     assert all(c.norm == "l1" for c in problem.constraints)
+    assert problem.constraints[-1].region.part is None  # `outside`: the cube's faces
     terms = terms_on(problem, sphere_sdf)
-    for name in ("surface", "normal", "eikonal:surface", "eikonal"):
+    for name in ("surface", "normal", "eikonal:surface", "eikonal", "outside"):
         assert terms[name].abs().max() < 1e-9, name
     # Off the surface the term is exp(−α|Φ|/s): tiny except very near it.
     assert 0 < float(terms["off_surface"].mean()) < 0.05
@@ -56,6 +57,7 @@ def test_the_terms_see_a_wrong_sdf():
     assert float(terms["eikonal"].abs().mean()) == pytest.approx(1.0)
     flipped = terms_on(sp.sdf(sphere_cloud()), lambda p: -sphere_sdf(p))
     assert float(flipped["normal"].mean()) == pytest.approx(2.0)  # inside-out: cos = −1
+    assert float(flipped["outside"].min()) > 0                     # and negative on the cube's faces
 
 
 def test_the_cube_keeps_the_aspect_ratio_and_the_network_sees_the_unit_cube():

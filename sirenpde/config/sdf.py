@@ -39,6 +39,8 @@ class SpaceTerms(Section):
     alpha: PositiveFloat = 100.0
     eikonal_weight: Weight = 5e1
     margin: Annotated[float, Field(ge=0)] = 0.1
+    outside_weight: Weight = 1e2
+    outside_points: PositiveInt = 1000
 
 
 class MeshSection(Section):
@@ -78,9 +80,9 @@ class SdfFile(FileBase):
         except PointCloudError as err:
             raise compile_.error(("cloud", "file"), str(err)) from None
         s, v = self.surface, self.space
-        names = ("surface", "normal", "eikonal:surface", "eikonal", "off_surface")
-        weights = dict(zip(names, (s.weight, s.normal_weight, s.eikonal_weight, v.eikonal_weight, v.weight),
-                           strict=True))
-        points = {"surface": s.points, "eikonal": v.points}
+        names = ("surface", "normal", "eikonal:surface", "eikonal", "off_surface", "outside")
+        values = (s.weight, s.normal_weight, s.eikonal_weight, v.eikonal_weight, v.weight, v.outside_weight)
+        weights = dict(zip(names, values, strict=True))
+        points = {"surface": s.points, "eikonal": v.points, "outside": v.outside_points}
         return sdf(cloud, alpha=v.alpha, margin=v.margin, points=points, weights=weights,
                    exact=compile_.exact(self.exact), axes=compile_.axes, norm=self.norm)

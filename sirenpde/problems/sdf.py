@@ -4,12 +4,17 @@
     1 − cos(∇Φ, n) = 0      on the surface                     (normal,          weight 1e2)
     ‖∇Φ‖ − 1 = 0            on the surface and everywhere      (eikonal:surface, eikonal; 5e1)
     exp(−α·|Φ|) → 0         everywhere (off the surface)       (off_surface,     weight 1e2, α = 100)
+    max(−Φ, 0) = 0          on the cube's faces                 (outside,         weight 1e2)
 
 each as the mean absolute value (the paper's L1; mean squares with ``norm="l2"``). Surface points
 are a fresh mini-batch of the cloud each step; "everywhere" is uniform in the domain, a cube around
 the cloud 10 % wider than its largest extent. The network maps the cube to [−1, 1]³, so Φ is in the
 cloud's units; Φ and α are measured in units of the cube's half-width s (Φ/s, exp(−α|Φ|/s)) so the
 paper's weights mean the same for a cloud in metres or in millimetres.
+
+The last term is not the paper's: the cube is wider than the cloud, so its faces are outside the
+surface, and saying so removes the spurious sheets of Φ < 0 that otherwise grow at the faces and
+corners (where few samples fall) and leave a mesh with open pieces. Weight 0 turns it off.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ from ..domains import Box
 from ..fields import Fields
 from ..pointcloud import PointCloud
 from ..problem import Problem
-from ..regions import Interior, PointSet
+from ..regions import Boundary, Interior, PointSet
 from ._terms import Term, constraints_from_terms
 
 __all__ = ["sdf", "SDF_WEIGHTS", "sdf_domain"]
 
-SDF_WEIGHTS = {"surface": 3e3, "normal": 1e2, "eikonal:surface": 5e1, "eikonal": 5e1, "off_surface": 1e2}
-"""The paper's weights (its Section 4.2 and Appendix)."""
+SDF_WEIGHTS = {"surface": 3e3, "normal": 1e2, "eikonal:surface": 5e1, "eikonal": 5e1, "off_surface": 1e2,
+               "outside": 1e2}
+"""The paper's weights (its Section 4.2 and Appendix), and ours for ``outside``."""
 
 
 def sdf_domain(cloud: PointCloud, margin: float = 0.1) -> Box:
@@ -59,7 +65,7 @@ def sdf(
         alpha: the off-surface term's sharpness, in units of the cube's half-width.
         margin: how much wider than the cloud the cube is (0.1: 10 %).
         points: per-constraint samples per step; surface terms share one batch (default 5000),
-            as do the two terms everywhere (default 5000).
+            as do the two terms everywhere (default 5000); ``outside`` 1000 on the faces.
         weights: per-constraint weights, default :data:`SDF_WEIGHTS`.
         exact: an exact SDF, points (N, 3) → (N,), for measuring the error.
         axes: the coordinate names.
@@ -76,6 +82,7 @@ def sdf(
         ("eikonal:surface", surface, _eikonal, 5000),
         ("eikonal", space, _eikonal, 5000),
         ("off_surface", space, lambda u: torch.exp(-alpha * u.value[:, 0].abs() / scale), 5000),
+        ("outside", Boundary(domain), lambda u: torch.relu(-u.value[:, 0]) / scale, 1000),
     ]
     points = dict(points or {})
     for group in (("surface", "normal", "eikonal:surface"), ("eikonal", "off_surface")):
