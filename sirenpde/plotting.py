@@ -46,9 +46,10 @@ def plot_result(result: str | Path, folder: str | Path, times=None, animation: s
             path = folder / f"{result.stem}_{name}.png"
             _field_figure(path, name, axes, coords, mask, panels)
             written.append(path)
-        path = folder / f"{result.stem}_loss.png"
-        _loss_figure(path, f["history"])
-        written.append(path)
+        if "step" in f["history"]:  # a solution saved without training has no record to draw
+            path = folder / f"{result.stem}_loss.png"
+            _loss_figure(path, f["history"])
+            written.append(path)
         if "time_axis" in f.attrs:
             written += plot_time_figures(f, result.stem, folder, times, animation)
         if f.attrs.get("problem_kind") == "sdf":

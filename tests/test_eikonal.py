@@ -124,3 +124,16 @@ def test_the_shipped_file_has_the_exact_answer():
     p = torch.rand(100, 2, dtype=torch.float64) * torch.tensor([2.0, 1.0])
     exact = spec.problem.exact_values(p).reshape(-1).double()
     assert torch.allclose(exact, linear_gradient_time(p), atol=1e-5)
+
+
+def test_a_gridded_speed_gives_the_same_residual_as_its_expression(tmp_path):
+    # c = 1 + 0.5·y is linear, so bilinear interpolation of its nodal values reproduces it exactly.
+    x, y = np.meshgrid(np.linspace(0, 2, 5), np.linspace(0, 1, 3), indexing="ij")
+    np.save(tmp_path / "c.npy", 1 + 0.5 * y + 0 * x)
+    gridded = EIKONAL.replace("{speed: 1 + 0.5*y}", "{speed: {file: c.npy, lo: [0, 0], hi: [2, 1]}}")
+    (tmp_path / "e.yaml").write_text(gridded)
+    problem = sp.load_problem_file(tmp_path / "e.yaml").problem
+    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
+    (batch,) = draw_batches(problem, sampler)
+    fields = AutogradFields(lambda p: linear_gradient_time(p).reshape(-1, 1), batch.x, problem.axes)
+    assert float(problem.constraints[0].residual(fields).detach().abs().max()) < 1e-6

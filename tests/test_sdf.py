@@ -160,6 +160,8 @@ def test_an_sdf_file_solves_and_writes_meshes(tmp_path, capsys):
         assert sp.load(tmp_path / "r.h5").info["mesh_files"] == "r.ply, r.obj"
     else:  # three steps may leave no surface inside the cube: an error, and still the result file
         assert code == 1 and (tmp_path / "r.h5").is_file() and not (tmp_path / "r.ply").exists()
+    assert main(["plot", str(tmp_path / "r.h5"), "--out", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "r_sdf_slices.png").read_bytes().startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize(
@@ -183,3 +185,14 @@ def test_the_shipped_torus_file():
     ring = torch.sqrt(points[:, 0] ** 2 + points[:, 1] ** 2)
     torus = torch.sqrt((ring - 0.5) ** 2 + points[:, 2] ** 2) - 0.2
     assert float(torus.abs().max()) < 1e-6
+
+
+def test_sdf_results_are_drawn_as_slices_and_a_surface(tmp_path):
+    from sirenpde.plotting import plot_result
+
+    solution = sphere_solution()
+    solution.kind = "sdf"
+    sp.save(solution, tmp_path / "s.h5", resolution=24)
+    names = [p.name for p in plot_result(tmp_path / "s.h5", tmp_path)]
+    assert names[-2:] == ["s_sdf_slices.png", "s_sdf_surface.png"]
+    assert all((tmp_path / n).read_bytes().startswith(b"\x89PNG") for n in names)
