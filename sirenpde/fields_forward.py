@@ -22,7 +22,41 @@ from .fields import AutogradFields, Fields
 from .siren import SIREN
 from .source_splitting import SplitModel
 
-__all__ = ["ForwardFields", "forward_capable", "model_jets", "siren_jets"]
+__all__ = ["ForwardFields", "SineJet", "forward_capable", "model_jets", "siren_jets"]
+
+
+class SineJet(torch.autograd.Function):
+    """The sine step on a jet: rows (z, J_z, H_z) of (N, 1 + 2d, n) → (sin z, cos z·J_z,
+    cos z·H_z − sin z·J_z²).
+
+    Written by hand so that the backward pass keeps only the input (the matmul's output) and
+    recomputes sin and cos: autograd's own graph would also keep sin z, cos z, J_z² and the
+    products, several times the input's size. Its backward is made of tensor operations, so
+    ``torch.func`` transforms (vmap, jacrev — the LM phase) go through it.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(t: torch.Tensor) -> torch.Tensor:
+        d = (t.shape[1] - 1) // 2
+        z, jz, hz = t[:, :1], t[:, 1 : 1 + d], t[:, 1 + d :]
+        sz, cz = torch.sin(z), torch.cos(z)
+        return torch.cat([sz, cz * jz, cz * hz - sz * jz * jz], dim=1)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (t,) = ctx.saved_tensors
+        d = (t.shape[1] - 1) // 2
+        z, jz, hz = t[:, :1], t[:, 1 : 1 + d], t[:, 1 + d :]
+        sz, cz = torch.sin(z), torch.cos(z)
+        g0, g1, g2 = grad[:, :1], grad[:, 1 : 1 + d], grad[:, 1 + d :]
+        dz = cz * g0 - (sz * (jz * g1 + hz * g2) + cz * (jz * jz * g2)).sum(dim=1, keepdim=True)
+        return torch.cat([dz, cz * g1 - 2 * sz * jz * g2, cz * g2], dim=1)
 
 
 def forward_capable(model) -> bool:
@@ -55,10 +89,9 @@ def siren_jets(model: SIREN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     stack = torch.cat([sz.unsqueeze(1), cz.unsqueeze(1) * jz, -sz.unsqueeze(1) * jz**2], dim=1)
     for layer, w0 in zip(hidden, model.w0s[1:], strict=True):
         t = w0 * (stack @ layer.weight.T)                       # (N, 1 + 2d, n): one matmul
-        z = t[:, 0] + w0 * layer.bias if layer.bias is not None else t[:, 0]
-        jz, hz = t[:, 1 : 1 + d], t[:, 1 + d :]
-        sz, cz = torch.sin(z).unsqueeze(1), torch.cos(z).unsqueeze(1)
-        stack = torch.cat([sz, cz * jz, cz * hz - sz * jz**2], dim=1)
+        if layer.bias is not None:
+            t = torch.cat([t[:, :1] + w0 * layer.bias, t[:, 1:]], dim=1)
+        stack = SineJet.apply(t)
     out = stack @ last.weight.T                                 # (N, 1 + 2d, c)
     value = out[:, 0] + last.bias if last.bias is not None else out[:, 0]
     return value, out[:, 1 : 1 + d].transpose(1, 2), out[:, 1 + d :].transpose(1, 2)

@@ -1,0 +1,150 @@
+"""The speed suite: each problem family, each derivative engine, side by side in one process.
+
+For Poisson 2-D, Helmholtz with a PML 2-D, wave 2-D + t and SDF 3-D — the networks and batch sizes
+of their files in problems/ — it measures, per engine (`autograd`, `forward`, and `auto`, what
+training uses):
+
+* ms per Adam step (sample once, then steps alternated between engines so that both see the same
+  machine load; median of 20 after 3 warm-up steps), and the ratio autograd / forward;
+* floating-point operations per step (torch.utils.flop_counter's formulas for matmuls, counted by
+  a dispatch mode — FlopCounterMode's module hooks break autograd.grad — forward and backward)
+  and the achieved GFLOP/s, as a fraction of this machine's own float32 matmul rate (a 2048² ×
+  2048² product, measured first);
+* the memory kept for the backward pass: the bytes of every tensor autograd saves during the
+  forward (torch.autograd.graph.saved_tensors_hooks) — the part of the peak that grows with the
+  batch.
+
+Prints a table and writes JSON. Run with nothing else on the machine:
+
+    python benchmarks/suite.py [--json suite.json] [--repeats 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+from sirenpde import build_model, load_problem_file
+from sirenpde.domains import make_sampler
+from sirenpde.loss import draw_batches, evaluate_losses
+
+FAMILIES = {
+    "poisson 2-D": "problems/poisson.yaml",
+    "helmholtz PML 2-D": "problems/helmholtz.yaml",
+    "wave 2-D + t": "problems/wave.yaml",
+    "sdf 3-D": "problems/sdf.yaml",
+}
+ENGINES = ("autograd", "forward", "auto")
+
+
+def matmul_rate(n: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matmul rate, GFLOP/s (median of ``repeats``)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+class CountFlops(TorchDispatchMode):
+    """Adds up the flops of every operation torch.utils.flop_counter has a formula for."""
+
+    def __init__(self):
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+def one_step(problem, model, optimizer, batches, engine: str) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    evaluate_losses(problem, model, batches, engine)[0].backward()
+    optimizer.step()
+
+
+def saved_bytes(problem, model, batches, engine: str) -> int:
+    total = [0]
+
+    def pack(t):
+        total[0] += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = evaluate_losses(problem, model, batches, engine)[0]
+    loss.backward()
+    return total[0]
+
+
+def measure(path: str, repeats: int, peak: float) -> dict:
+    spec = load_problem_file(path)
+    problem = spec.problem
+    model = build_model(problem, spec.model, seed=0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-7)  # tiny steps: the cost, not the fit
+    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), torch.device("cpu"), torch.float32)
+    batches = draw_batches(problem, sampler)
+    times: dict[str, list[float]] = {e: [] for e in ENGINES}
+    for i in range(repeats + 3):
+        order = ENGINES if i % 2 == 0 else ENGINES[::-1]
+        for engine in order:
+            start = time.perf_counter()
+            one_step(problem, model, optimizer, batches, engine)
+            if i >= 3:
+                times[engine].append(time.perf_counter() - start)
+    out = {"file": path, "layers": list(spec.model.layers),
+           "points": {c.name: c.points for c in problem.constraints}, "engines": {}}
+    for engine in ENGINES:
+        with CountFlops() as counter:
+            one_step(problem, model, optimizer, batches, engine)
+        ms = 1000 * statistics.median(times[engine])
+        flops = counter.total
+        out["engines"][engine] = {
+            "ms_per_step": ms, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / ms / 1e6,
+            "fraction_of_matmul_peak": flops / ms / 1e6 / peak,
+            "saved_for_backward_mb": saved_bytes(problem, model, batches, engine) / 2**20,
+        }
+    e = out["engines"]
+    out["ratio_autograd_over_forward"] = e["autograd"]["ms_per_step"] / e["forward"]["ms_per_step"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", default="suite.json", help="where to write the results")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    peak = matmul_rate()
+    machine = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": platform.processor()
+               or platform.machine(), "matmul_gflop_per_s": peak}
+    print(f"torch {machine['torch']}, {machine['threads']} threads; float32 matmul {peak:.1f} GFLOP/s")
+    print(f"{'family':20s} {'engine':9s} {'ms/step':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'saved MB':>9s}")
+    results = {"machine": machine, "families": {}}
+    for name, path in FAMILIES.items():
+        r = measure(path, args.repeats, peak)
+        results["families"][name] = r
+        for engine, m in r["engines"].items():
+            print(f"{name:20s} {engine:9s} {m['ms_per_step']:8.1f} {m['gflop_per_s']:8.2f}"
+                  f" {m['fraction_of_matmul_peak']:8.1%} {m['saved_for_backward_mb']:9.1f}")
+        print(f"{'':20s} autograd / forward = {r['ratio_autograd_over_forward']:.2f}", flush=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
