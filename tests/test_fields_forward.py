@@ -129,3 +129,24 @@ def test_the_sine_step_keeps_only_its_input_for_the_backward():
     with torch.autograd.graph.saved_tensors_hooks(lambda x: saved.append(x.numel()) or x, lambda x: x):
         SineJet.apply(t)
     assert saved == [t.numel()]
+
+
+@pytest.mark.parametrize("path", ["problems/poisson.yaml", "problems/helmholtz_dirichlet.yaml",
+                                  "problems/helmholtz.yaml", "problems/wave_1d.yaml", "problems/wave.yaml",
+                                  "problems/sdf.yaml"])
+def test_every_family_has_the_same_loss_and_gradient_with_both_engines(path):
+    # Every operator each family uses (Laplacian, PML operators, u_tt, gradients and normals),
+    # through its whole loss, in float64: the engines agree to round-off, gradients to the weights too.
+    spec = sp.load_problem_file(path)
+    model = sp.build_model(spec.problem, sp.ModelConfig(layers=(12, 12), w0_initial=8.0)).double()
+    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
+    batches = draw_batches(spec.problem, sampler, scale=0.05)
+    results = []
+    for engine in ("autograd", "forward"):
+        model.zero_grad()
+        loss = evaluate_losses(spec.problem, model, batches, engine)[0]
+        loss.backward()
+        results.append((float(loss.detach()), torch.cat([p.grad.reshape(-1) for p in model.parameters()])))
+    (a, ga), (f, gf) = results
+    assert math.isclose(a, f, rel_tol=1e-9)
+    assert torch.allclose(ga, gf, rtol=1e-7, atol=1e-9 * float(ga.abs().max()))
