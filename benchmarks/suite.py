@@ -14,9 +14,12 @@ training uses):
   forward (torch.autograd.graph.saved_tensors_hooks) — the part of the peak that grows with the
   batch.
 
+With ``--accuracy`` it also trains the manufactured problems (exact solutions known) as their files
+say, once per engine, and reports training time and relative L2 error: time to accuracy.
+
 Prints a table and writes JSON. Run with nothing else on the machine:
 
-    python benchmarks/suite.py [--json suite.json] [--repeats 20]
+    python benchmarks/suite.py [--json suite.json] [--repeats 20] [--accuracy]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ FAMILIES = {
     "sdf 3-D": "problems/sdf.yaml",
 }
 ENGINES = ("autograd", "forward", "auto")
+MANUFACTURED = ("problems/poisson.yaml", "problems/helmholtz_dirichlet.yaml", "problems/wave_1d.yaml")
 
 
 def matmul_rate(n: int = 2048, repeats: int = 5) -> float:
@@ -123,10 +127,27 @@ def measure(path: str, repeats: int, peak: float) -> dict:
     return out
 
 
+def time_to_accuracy(path: str) -> dict:
+    """Train the file as it says with each engine: training time and relative L2 error."""
+    import dataclasses
+
+    from sirenpde import train
+
+    spec = load_problem_file(path)
+    out = {}
+    for engine in ("autograd", "forward"):
+        training = dataclasses.replace(spec.training, derivatives=engine)
+        solution = train(spec.problem, config=training, model_config=spec.model)
+        error = solution.relative_l2(spec.resolution)
+        out[engine] = {"seconds": solution.info["wall_time"], "relative_l2": error}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", default="suite.json", help="where to write the results")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--accuracy", action="store_true", help="also train the manufactured problems")
     args = parser.parse_args()
     peak = matmul_rate()
     machine = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpu": platform.processor()
@@ -141,6 +162,14 @@ def main() -> None:
             print(f"{name:20s} {engine:9s} {m['ms_per_step']:8.1f} {m['gflop_per_s']:8.2f}"
                   f" {m['fraction_of_matmul_peak']:8.1%} {m['saved_for_backward_mb']:9.1f}")
         print(f"{'':20s} autograd / forward = {r['ratio_autograd_over_forward']:.2f}", flush=True)
+    if args.accuracy:
+        print(f"\n{'time to accuracy':40s} {'engine':9s} {'seconds':>8s} {'rel. L2':>10s}")
+        results["time_to_accuracy"] = {}
+        for path in MANUFACTURED:
+            r = results["time_to_accuracy"][path] = time_to_accuracy(path)
+            for engine, m in r.items():
+                errors = ", ".join(f"{e:.3e}" for e in m["relative_l2"].values())
+                print(f"{path:40s} {engine:9s} {m['seconds']:8.1f} {errors:>10s}", flush=True)
     with open(args.json, "w") as f:
         json.dump(results, f, indent=2)
     print(f"wrote {args.json}")
