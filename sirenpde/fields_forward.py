@@ -14,7 +14,7 @@ second-order is needed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -102,7 +102,8 @@ class ForwardFields(Fields):
 
     Same arguments as :class:`~sirenpde.fields.AutogradFields`, except that ``model`` must be a SIREN
     (or a :class:`~sirenpde.source_splitting.SplitModel`);
-    ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``.
+    ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``;
+    ``jets`` replaces :func:`model_jets` (e.g. by its ``torch.compile``-d self).
     """
 
     def __init__(
@@ -114,6 +115,7 @@ class ForwardFields(Fields):
         spatial_axes: Sequence[str] | None = None,
         *,
         functional: bool = False,
+        jets: Callable | None = None,
     ):
         if not forward_capable(model):
             raise TypeError(
@@ -127,6 +129,7 @@ class ForwardFields(Fields):
         self.x = x if functional else self._reverse.x
         self.normals, self.axes, self._model = normals, tuple(axes), model
         self._spatial_axes, self._functional = spatial_axes, functional
+        self._jets_of = jets or model_jets
         self._lap_axes = tuple(self.axis(a) for a in (spatial_axes or self.axes))
         self._jets: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self._laplacian: torch.Tensor | None = None
@@ -158,7 +161,8 @@ class ForwardFields(Fields):
         return self._laplacian
 
     def at(self, x: torch.Tensor) -> ForwardFields:
-        return ForwardFields(self._model, x, self.axes, None, self._spatial_axes, functional=self._functional)
+        return ForwardFields(self._model, x, self.axes, None, self._spatial_axes, functional=self._functional,
+                             jets=self._jets_of)
 
     def divergence(self, flux: torch.Tensor) -> torch.Tensor:
         # A flux may depend on x in any way; only autograd can differentiate it.
@@ -171,5 +175,5 @@ class ForwardFields(Fields):
 
     def _all_jets(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         if self._jets is None:
-            self._jets = model_jets(self._model, self.x)
+            self._jets = self._jets_of(self._model, self.x)
         return self._jets

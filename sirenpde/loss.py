@@ -48,29 +48,34 @@ def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list
     return batches
 
 
-def make_fields(problem: Problem, model: torch.nn.Module, batch: Batch, derivatives: str = "auto") -> Fields:
-    """The :class:`Fields` of ``model`` on a batch, from the chosen derivative engine (see DERIVATIVES)."""
+def make_fields(
+    problem: Problem, model: torch.nn.Module, batch: Batch, derivatives: str = "auto", jets=None
+) -> Fields:
+    """The :class:`Fields` of ``model`` on a batch, from the chosen derivative engine (see DERIVATIVES);
+    ``jets`` replaces the forward engine's jet function (a ``torch.compile``-d one)."""
     if derivatives not in DERIVATIVES:
         raise ValueError(
             f"unknown derivative engine {derivatives!r}; expected one of {', '.join(DERIVATIVES)}"
         )
     forward = derivatives == "forward" or (derivatives == "auto" and forward_capable(model))
-    engine = ForwardFields if forward else AutogradFields
-    fields = engine(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+    if forward:
+        fields = ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets)
+    else:
+        fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
     return ComplexFields(fields) if problem.complex else fields
 
 
 def evaluate_losses(
-    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str = "auto"
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str = "auto", jets=None
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The weighted total loss and each constraint's unweighted loss, in ``problem.constraints`` order."""
-    total, parts, _ = evaluate_causal_losses(problem, model, batches, derivatives, None)
+    total, parts, _ = evaluate_causal_losses(problem, model, batches, derivatives, None, jets)
     return total, parts
 
 
 def evaluate_causal_losses(
     problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str,
-    causal: CausalWeights | None,
+    causal: CausalWeights | None, jets=None,
 ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
     """As :func:`evaluate_losses`, but with ``causal`` the total takes the space-time interior
     residuals causally weighted by time slice (the parts stay plain means); also returns the
@@ -79,7 +84,7 @@ def evaluate_causal_losses(
     terms_by_id: dict[int, torch.Tensor] = {}
     weights = None
     for batch in batches:
-        fields = make_fields(problem, model, batch, derivatives)
+        fields = make_fields(problem, model, batch, derivatives, jets)
         for c in batch.constraints:
             if causal is not None and is_causal_target(c):
                 penalty = c.pointwise(fields)

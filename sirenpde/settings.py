@@ -86,6 +86,9 @@ class TrainConfig:
         causal_tolerance: ε in the causal weights exp(−ε·Σ_{k<i} L_k).
         window_fraction: the fraction of the Adam steps over which the time window grows to the
             whole interval.
+        compile: compile the forward engine's jet pass with ``torch.compile`` for Adam, validation
+            and L-BFGS (not LM). Each batch shape compiles once (~10–20 s on a CPU), so it pays
+            off on long runs with second derivatives; off by default.
     """
 
     steps: _Count = 2000
@@ -110,6 +113,7 @@ class TrainConfig:
     causal_slices: _AtLeastOne = 16
     causal_tolerance: _Positive = 1.0
     window_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.steps + self.lm_steps + self.lbfgs_steps == 0:

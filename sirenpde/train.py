@@ -19,6 +19,7 @@ import torch
 
 from .causal import CausalWeights, TimeWindow, is_causal_target
 from .domains import SpaceTime, make_sampler
+from .fields_forward import model_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
 from .loss import Batch, draw_batches, evaluate_causal_losses, evaluate_losses
 from .problem import Problem
@@ -130,6 +131,8 @@ class _Run:
         self.best_loss, self.best_step, self.best_state = math.inf, 0, None
         self.step = 0
         self.front: torch.Tensor | None = None  # the mean causal weight per Adam step
+        # The forward engine's jets compiled once per run (LM keeps the plain ones: torch.func).
+        self.jets = torch.compile(model_jets) if config.compile else None
 
     def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
@@ -146,7 +149,7 @@ class _Run:
             if window is not None:
                 batches = window.apply(batches, window.fraction(step))
             total, parts, weights = evaluate_causal_losses(self.problem, self.model, batches,
-                                                           cfg.derivatives, causal)
+                                                           cfg.derivatives, causal, self.jets)
             if weights is not None:
                 self.front[step] = weights.mean()
             total.backward()
@@ -171,7 +174,7 @@ class _Run:
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
-            total, parts = evaluate_losses(self.problem, self.model, batches, cfg.derivatives)
+            total, parts = evaluate_losses(self.problem, self.model, batches, cfg.derivatives, self.jets)
             total.backward()
             last.update(total=total.detach(), parts=[p.detach() for p in parts])
             return total
@@ -195,7 +198,7 @@ class _Run:
 
     def _validate(self) -> None:
         loss = float(evaluate_losses(self.problem, self.model, self.validation,
-                                     self.config.derivatives)[0].detach())
+                                     self.config.derivatives, self.jets)[0].detach())
         if not math.isfinite(loss):
             raise TrainingError(
                 f"the loss became {loss} at step {self.step}; lower the learning rate (training.lr)"

@@ -150,3 +150,16 @@ def test_every_family_has_the_same_loss_and_gradient_with_both_engines(path):
     (a, ga), (f, gf) = results
     assert math.isclose(a, f, rel_tol=1e-9)
     assert torch.allclose(ga, gf, rtol=1e-7, atol=1e-9 * float(ga.abs().max()))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.compile's own imports
+def test_a_compiled_jet_pass_trains_like_the_plain_one():
+    problem = sp.wave(sp.Box((0,), (1,)), 0.0, 1.0, initial_value=sp.expression("sin(pi*x)", ("x", "t")),
+                      dirichlet={None: 0.0}, points={"pde": 64, "initial": 16, "initial_velocity": 16,
+                                                     "dirichlet:boundary": 16})
+    histories = []
+    for compile_ in (False, True):
+        config = sp.TrainConfig(steps=4, seed=0, compile=compile_, validate_every=2)
+        solution = sp.train(problem, config=config, model_config=sp.ModelConfig(layers=(8, 8)))
+        histories.append(solution.history["loss"])
+    assert torch.allclose(torch.as_tensor(histories[0]), torch.as_tensor(histories[1]), rtol=1e-4)
