@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_wave import residuals_on as max_residuals
 
 import sirenpde as sp
 from sirenpde.domains import make_sampler
 from sirenpde.fields import AutogradFields
 from sirenpde.fields_forward import ForwardFields
-from sirenpde.loss import draw_batches
 
 PI = math.pi
 
@@ -26,17 +26,6 @@ def periodic_problem(**kw):
     return sp.wave(sp.Box((0, 0), (1, 1)), 0.0, 0.5, initial_value=lambda p: travelling(p),
                    initial_velocity=lambda p: -2 * PI * torch.cos(2 * PI * p[:, 0])
                    - 0.6 * PI * torch.sin(2 * PI * p[:, 1]), periodic=["x", "y"], **kw)
-
-
-def max_residuals(problem, u) -> dict[str, float]:
-    sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
-    out = {}
-    for batch in draw_batches(problem, sampler):
-        fields = AutogradFields(lambda p: u(p).reshape(-1, 1), batch.x, problem.axes, batch.normals,
-                                problem.spatial_axes)
-        for c in batch.constraints:
-            out[c.name] = float(c.residual(fields).detach().abs().max())
-    return out
 
 
 def test_periodic_constraints_vanish_on_a_periodic_solution_and_not_otherwise():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -13,7 +13,17 @@ from ..references import numpy_field
 from ..references.eikonal_fmm import solve_eikonal_fmm
 from ..solution import Reference
 from .compile import Compiler
-from .schema import Built, FileBase, GriddedNode, Medium, PositiveInt, Section, Vector, Weight
+from .schema import (
+    Built,
+    FileBase,
+    GriddedNode,
+    Medium,
+    PositiveInt,
+    Section,
+    Vector,
+    Weight,
+    reference_input,
+)
 
 __all__ = ["EikonalFile"]
 
@@ -32,12 +42,7 @@ class FMMReference(Section):
     fmm: FMMOptions = FMMOptions()
 
 
-def _reference_input(value: Any) -> Any:
-    if value == "fmm" or (isinstance(value, dict) and "fmm" in value and value["fmm"] is None):
-        return {"fmm": {}}
-    if isinstance(value, dict) or value == "exact":
-        return value
-    raise ValueError(f"unknown reference {value!r}; expected exact, fmm or {{fmm: {{resolution: N}}}}")
+_reference_input = reference_input("fmm", ("exact",))
 
 
 class EikonalFile(FileBase):

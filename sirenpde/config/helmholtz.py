@@ -26,6 +26,7 @@ from .schema import (
     Section,
     Vector,
     Weight,
+    reference_input,
 )
 
 __all__ = ["HelmholtzFile"]
@@ -76,14 +77,7 @@ class FDReference(Section):
     fd: FDOptions = FDOptions()
 
 
-def _reference_input(value: Any) -> Any:
-    # `fd` and `{fd: null}` are `{fd: {}}`: one form for the finite-difference reference.
-    if value == "fd" or (isinstance(value, dict) and "fd" in value and value["fd"] is None):
-        return {"fd": {}}
-    if isinstance(value, dict) or value in ("exact", "hankel"):
-        return value
-    raise ValueError(f"unknown reference {value!r}; expected one of: exact, hankel, fd"
-                     " (or {fd: {resolution: N}})")
+_reference_input = reference_input("fd", ("exact", "hankel"))
 
 
 ReferenceChoice = Annotated[Literal["exact", "hankel"] | FDReference, BeforeValidator(_reference_input)]

@@ -65,6 +65,22 @@ Medium = Annotated[GriddedNode | Expr, BeforeValidator(_medium_input)]
 """A coefficient such as a squared slowness: an expression, a number, or ``{file:, lo:, hi:}``."""
 
 
+def reference_input(numerical: str, names: tuple[str, ...]):
+    """A `reference:` pre-validator: ``numerical`` or ``{numerical: null}`` means ``{numerical: {}}``
+    (its options at their defaults); one of ``names``, or a mapping, passes on to the schema."""
+
+    def parse(value: Any) -> Any:
+        bare = isinstance(value, dict) and numerical in value and value[numerical] is None
+        if value == numerical or bare:
+            return {numerical: {}}
+        if isinstance(value, dict) or value in names:
+            return value
+        raise ValueError(f"unknown reference {value!r}; expected one of: {', '.join((*names, numerical))}"
+                         f" (or {{{numerical}: {{resolution: N}}}})")
+
+    return parse
+
+
 class BoxNode(Section):
     lo: Vector
     hi: Vector
