@@ -69,6 +69,14 @@ class Compiler:
         except ValueError as err:
             raise self.error(key + ("file",), f"{node.file!r}: {err}") from None
 
+    def gridded_speed(self, key: tuple, node: GriddedNode, dim: int) -> GriddedMedium:
+        """A gridded wave speed: :meth:`gridded`, and every sample positive."""
+        medium = self.gridded(key, node, dim)
+        if medium.values.min() <= 0:
+            raise self.error(key + ("file",), f"speeds must be positive; the grid's smallest is"
+                             f" {medium.values.min():g}")
+        return medium
+
     def boundary_part(self, key: tuple, domain: AbstractDomain, name: str) -> str | None:
         """A boundary part name checked against the domain (``boundary`` = the whole boundary)."""
         if name == "boundary" and name not in domain.boundary_parts():

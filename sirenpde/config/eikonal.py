@@ -92,9 +92,5 @@ class EikonalFile(FileBase):
     def _speed(self, compile_: Compiler):
         speed = self.pde.speed
         if isinstance(speed, GriddedNode):
-            medium = compile_.gridded(("pde", "speed"), speed, self.domain.domain.dim)
-            if medium.values.min() <= 0:
-                raise compile_.error(("pde", "speed", "file"), f"speeds must be positive; the grid's"
-                                     f" smallest is {medium.values.min():g}")
-            return medium
+            return compile_.gridded_speed(("pde", "speed"), speed, self.domain.domain.dim)
         return speed if isinstance(speed, float) else compile_(("pde", "speed"), speed)

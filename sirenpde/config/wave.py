@@ -179,10 +179,7 @@ class WaveFile(FileBase):
         """c(x) and its maximum: a number, an expression (max_speed given) or a gridded file."""
         speed, max_speed = self.pde.speed, self.pde.max_speed
         if isinstance(speed, GriddedNode):
-            medium = compile_.gridded(("pde", "speed"), speed, dim)
-            if medium.values.min() <= 0:
-                raise compile_.error(("pde", "speed", "file"), f"speeds must be positive; the grid's"
-                                     f" smallest is {medium.values.min():g}")
+            medium = compile_.gridded_speed(("pde", "speed"), speed, dim)
             return SpatialMedium(medium), max_speed or float(medium.values.max())
         if isinstance(speed, (int, float)):
             return speed, max_speed
