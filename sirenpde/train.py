@@ -8,6 +8,7 @@ validation batch is the result, so a late spike never becomes the answer.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -78,11 +79,12 @@ def train(
                               scale=config.validation_fraction)
     run = _Run(problem, model, config, validation, callback)
     start = time.perf_counter()
-    run.adam(sampler, *_causal_parts(problem, config))
-    if config.lm_steps > 0:
-        run.levenberg_marquardt(sampler)
-    if config.lbfgs_steps > 0:
-        run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
+    with _tf32(config.tf32 and device.type == "cuda"):
+        run.adam(sampler, *_causal_parts(problem, config))
+        if config.lm_steps > 0:
+            run.levenberg_marquardt(sampler)
+        if config.lbfgs_steps > 0:
+            run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
     run.restore_best()
     wall = time.perf_counter() - start
     info = dict(
@@ -94,6 +96,19 @@ def train(
              config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
     return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
                     kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
+
+
+@contextlib.contextmanager
+def _tf32(allowed: bool):
+    """TF32 matmuls on CUDA for the duration of training only: the switch is torch's global one,
+    so it is restored afterwards (no lasting global state)."""
+    previous = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    if allowed:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = previous
 
 
 def _causal_parts(problem: Problem, config: TrainConfig) -> tuple[CausalWeights | None, TimeWindow | None]:

@@ -163,3 +163,19 @@ def test_a_compiled_jet_pass_trains_like_the_plain_one():
         solution = sp.train(problem, config=config, model_config=sp.ModelConfig(layers=(8, 8)))
         histories.append(solution.history["loss"])
     assert torch.allclose(torch.as_tensor(histories[0]), torch.as_tensor(histories[1]), rtol=1e-4)
+
+
+def test_tf32_is_only_switched_on_during_training_on_cuda():
+    before = torch.backends.cuda.matmul.allow_tf32
+    problem = sp.poisson(sp.Box((0, 0), (1, 1)), source=1.0, dirichlet={None: 0.0}, points={"pde": 16})
+    sp.train(problem, config=sp.TrainConfig(steps=2, tf32=True))  # on the CPU: no effect, no error
+    assert torch.backends.cuda.matmul.allow_tf32 == before
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_tf32_is_on_while_training_on_cuda():
+    seen = []
+    problem = sp.poisson(sp.Box((0, 0), (1, 1)), source=1.0, dirichlet={None: 0.0}, points={"pde": 16})
+    sp.train(problem, config=sp.TrainConfig(steps=2, tf32=True, device="cuda", log_every=1),
+             callback=lambda progress: seen.append(torch.backends.cuda.matmul.allow_tf32))
+    assert all(seen) and seen
