@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import torch
 
 from ._version import __version__
+from .atomic import atomic_path
 from .factored import DistanceFactor, FactoredModel
 from .siren import SIREN
 from .solution import Solution, relative_l2, relative_l2_by_time
@@ -48,31 +48,24 @@ def save(
     reference = solution.reference_on_grid(grid)
     error_mask = solution.error_mask_on_grid(grid) if reference is not None else None
     errors = relative_l2(values, reference, error_mask) if reference is not None else {}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            _write_attrs(f, solution, problem_text)
-            _write_grid(f, grid)
-            for name, v in values.items():
-                f.create_dataset(f"fields/{name}", data=v, compression="gzip")
-            if reference is not None:
-                f.attrs["reference_kind"] = solution.reference_kind
-                f.create_dataset("grid/error_mask", data=error_mask, compression="gzip")
-                for name, ref in reference.items():
-                    f.create_dataset(f"reference/{name}", data=ref, compression="gzip")
-                    err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")
-                    err.attrs["relative_l2"] = errors[name]
-                    f.attrs[f"relative_l2_{name}"] = errors[name]
-                if solution.time_axis is not None:
-                    for name, curve in relative_l2_by_time(values, reference, error_mask).items():
-                        f.create_dataset(f"error_by_time/{name}", data=curve)
-            _write_history(f.create_group("history"), solution.history)
-            _write_model(f.create_group("model"), solution.model)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        _write_attrs(f, solution, problem_text)
+        _write_grid(f, grid)
+        for name, v in values.items():
+            f.create_dataset(f"fields/{name}", data=v, compression="gzip")
+        if reference is not None:
+            f.attrs["reference_kind"] = solution.reference_kind
+            f.create_dataset("grid/error_mask", data=error_mask, compression="gzip")
+            for name, ref in reference.items():
+                f.create_dataset(f"reference/{name}", data=ref, compression="gzip")
+                err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")
+                err.attrs["relative_l2"] = errors[name]
+                f.attrs[f"relative_l2_{name}"] = errors[name]
+            if solution.time_axis is not None:
+                for name, curve in relative_l2_by_time(values, reference, error_mask).items():
+                    f.create_dataset(f"error_by_time/{name}", data=curve)
+        _write_history(f.create_group("history"), solution.history)
+        _write_model(f.create_group("model"), solution.model)
     return errors
 
 

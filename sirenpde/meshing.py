@@ -9,13 +9,12 @@ trimesh are optional extras: ``pip install sirenpde[sdf]``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_path
 from .solution import Solution
 
 __all__ = ["Mesh", "MeshRequest", "MeshingError", "sample_grid", "extract_mesh", "mesh_solution",
@@ -56,14 +55,8 @@ class Mesh:
         kind = path.suffix.lower().lstrip(".")
         if kind not in MESH_FORMATS:
             raise ValueError(f"{path}: unknown mesh format {path.suffix!r}; expected .ply or .obj")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             self.trimesh().export(tmp, file_type=kind)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
 
 

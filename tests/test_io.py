@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +16,7 @@ import torch
 
 import sirenpde as sp
 import sirenpde.io_hdf5 as io_hdf5
+from sirenpde.atomic import atomic_path
 from sirenpde.solution import relative_l2
 
 # A non-square box with a hole, on a non-square grid: a transposed array or a wrong mask shows.
@@ -290,3 +293,18 @@ def test_path_objects_and_strings(result, tmp_path):
         sp.save(result.solution, target, resolution=3)
         assert Path(target).is_file()
         assert sp.load(target).evaluate(np.zeros((2, 2))).shape == (2, 1)
+
+
+def test_results_get_the_mode_of_a_plainly_created_file(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "r.bin") as tmp:
+            open(tmp, "wb").write(b"x")
+        assert stat.S_IMODE(os.stat(tmp_path / "r.bin").st_mode) == 0o644   # not mkstemp's 0600
+        with pytest.raises(RuntimeError), atomic_path(tmp_path / "r.bin") as tmp:
+            open(tmp, "wb").write(b"half")
+            raise RuntimeError("interrupted")
+        assert (tmp_path / "r.bin").read_bytes() == b"x"                    # the old file is intact
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["r.bin"]     # no temporary left
+    finally:
+        os.umask(umask)
