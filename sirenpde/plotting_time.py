@@ -58,7 +58,8 @@ def plot_time_figures(
 def _levels(t: np.ndarray, times) -> list[int]:
     if times is None:
         times = np.linspace(t[0], t[-1], 5)
-    outside = [x for x in times if not t[0] - 1e-9 * abs(t[-1] - t[0]) <= x <= t[-1] + 1e-9 * abs(t[-1])]
+    slack = 1e-9 * (t[-1] - t[0])  # rounding in a time typed on the command line
+    outside = [x for x in times if not t[0] - slack <= x <= t[-1] + slack]
     if outside:
         raise ValueError(f"snapshot time {outside[0]:g} is outside the solved interval [{t[0]:g}, {t[-1]:g}]")
     return [int(np.abs(t - x).argmin()) for x in times]
