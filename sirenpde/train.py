@@ -20,7 +20,7 @@ import torch
 
 from .causal import CausalWeights, TimeWindow, is_causal_target
 from .domains import SpaceTime, make_sampler
-from .fields_forward import model_jets
+from .fields_forward import compilable_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
 from .loss import Batch, draw_batches, evaluate_causal_losses, evaluate_losses
 from .problem import Problem
@@ -146,8 +146,9 @@ class _Run:
         self.best_loss, self.best_step, self.best_state = math.inf, 0, None
         self.step = 0
         self.front: torch.Tensor | None = None  # the mean causal weight per Adam step
-        # The forward engine's jets compiled once per run (LM keeps the plain ones: torch.func).
-        self.jets = torch.compile(model_jets) if config.compile else None
+        # The forward engine's jets compiled once per run, from plain operations that inductor can fuse
+        # (LM keeps its own uncompiled pass: torch.func).
+        self.jets = torch.compile(compilable_jets) if config.compile else None
 
     def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config

@@ -12,7 +12,7 @@ from torch.func import vmap
 import sirenpde as sp
 from sirenpde.domains import make_sampler
 from sirenpde.fields import AutogradFields
-from sirenpde.fields_forward import ForwardFields, siren_jets
+from sirenpde.fields_forward import ForwardFields, model_jets, siren_jets
 from sirenpde.loss import draw_batches, evaluate_losses, make_fields
 
 AXES = ("x", "y", "t")
@@ -110,25 +110,66 @@ def test_train_config_accepts_the_engine_choice():
         sp.TrainConfig(derivatives="fast")
 
 
-def test_the_hand_written_sine_step_has_the_right_gradient():
-    from sirenpde.fields_forward import SineJet
+@pytest.mark.parametrize("groups", [((0,), (1,), (2,)), ((0, 1), (2,)), ((0, 1, 2),), ((2, 0),), ()])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_the_hand_written_sine_step_has_the_right_gradient(groups, with_bias):
+    from sirenpde.jet_layers import SineJet, sine_jet_plain
 
-    t = torch.randn(5, 1 + 2 * 3, 4, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(SineJet.apply, (t,))
-    # and the same values as the plain formula
-    z, j, h = t[:, :1], t[:, 1:4], t[:, 4:]
-    plain = torch.cat([torch.sin(z), torch.cos(z) * j, torch.cos(z) * h - torch.sin(z) * j**2], dim=1)
-    assert torch.allclose(SineJet.apply(t), plain, rtol=1e-14, atol=1e-14)
+    gen = torch.Generator().manual_seed(0)
+    t = torch.randn(1 + 3 + len(groups), 5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    bias = torch.randn(4, dtype=torch.float64, generator=gen, requires_grad=True) if with_bias else None
+    assert torch.autograd.gradcheck(lambda t, b: SineJet.apply(t, b, groups), (t, bias))
+    # the same values and gradients as the plain formula, which autograd differentiates by itself
+    weights = torch.randn(t.shape, dtype=torch.float64, generator=gen)
+    ours, plain = SineJet.apply(t, bias, groups), sine_jet_plain(t, bias, groups)
+    assert torch.allclose(ours, plain, rtol=1e-14, atol=1e-14)
+    inputs = (t, bias) if with_bias else (t,)
+    for g_ours, g_plain in zip(torch.autograd.grad((ours * weights).sum(), inputs),
+                               torch.autograd.grad((plain * weights).sum(), inputs), strict=True):
+        assert torch.allclose(g_ours, g_plain, rtol=1e-12, atol=1e-12)
 
 
-def test_the_sine_step_keeps_only_its_input_for_the_backward():
-    from sirenpde.fields_forward import SineJet
+def test_the_sine_step_keeps_its_input_output_and_one_row_for_the_backward():
+    from sirenpde.jet_layers import SineJet
 
     saved = []
-    t = torch.randn(100, 7, 16, requires_grad=True) * 1.0
-    with torch.autograd.graph.saved_tensors_hooks(lambda x: saved.append(x.numel()) or x, lambda x: x):
-        SineJet.apply(t)
-    assert saved == [t.numel()]
+    t = torch.randn(5, 100, 16, requires_grad=True)
+    bias = torch.randn(16, requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(lambda x: saved.append(x) or x, lambda x: x):
+        out = SineJet.apply(t, bias, ((0, 1),))
+    assert [tuple(x.shape) for x in saved] == [(5, 100, 16), (5, 100, 16), (100, 16)]
+    assert saved[0] is t and saved[1] is out   # the output is kept by the next matmul anyway
+
+
+def test_the_first_layer_and_the_readout_have_the_right_gradients():
+    from sirenpde.jet_layers import FirstSineJet, Readout, first_sine_plain
+
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(6, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    jz = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    for groups in [((0, 1), (2,)), ((0,), (1,), (2,)), ((2, 0),)]:
+        assert torch.autograd.gradcheck(lambda z, jz: FirstSineJet.apply(z, jz, groups), (z, jz))
+        assert torch.allclose(FirstSineJet.apply(z, jz, groups), first_sine_plain(z, jz, groups), rtol=1e-14)
+    stack = torch.randn(4, 6, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+    for channels in (1, 2):
+        weight = torch.randn(channels, 5, dtype=torch.float64, generator=gen, requires_grad=True)
+        assert torch.autograd.gradcheck(Readout.apply, (stack, weight))
+
+
+def test_the_laplacian_alone_carries_one_second_order_row():
+    model, x = siren(), points()
+    calls = []
+
+    def jets(*args, **kwargs):
+        calls.append(args[2])
+        return model_jets(*args, plain=False, **kwargs)
+
+    a = AutogradFields(model, x, AXES, spatial_axes=("x", "y"))
+    f = ForwardFields(model, x, AXES, spatial_axes=("x", "y"), jets=jets)
+    assert rel(f.laplacian, a.laplacian) < 1e-12 and rel(f.second("t"), a.second("t")) < 1e-12
+    assert calls == [((0, 1), (2,))]                       # Δ over x, y and u_tt: one pass, 6 rows
+    assert rel(f.second("x"), a.second("x")) < 1e-12      # not held: a second pass, the diagonal
+    assert calls[1] == ((0,), (1,), (2,)) and rel(f.laplacian, a.laplacian) < 1e-12
 
 
 @pytest.mark.parametrize("path", ["problems/poisson.yaml", "problems/helmholtz_dirichlet.yaml",
