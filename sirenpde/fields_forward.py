@@ -1,15 +1,16 @@
 """A closed-form forward derivative engine for SIRENs behind the :class:`~sirenpde.Fields` seam.
 
 A SIREN's derivatives are sine networks too, so the value, the Jacobian with respect to the inputs and
-the diagonal of the Hessian can be pushed through the layers in one pass: for ``z = w0 (W h + b)``,
+the second derivatives can be pushed through the layers in one pass: for ``z = w0 (W h + b)``,
 ``J_z = w0 W J_h`` and ``H_z = w0 W H_h``; for ``h = sin z``, ``J_h = cos z · J_z`` and
-``H_h = cos z · H_z − sin z · J_z²`` (per input axis). The value, the d Jacobian columns and the d
-Hessian columns share one matmul per layer, and autograd then runs a single backward pass to the
-weights — instead of one nested reverse pass per derivative, each through the whole graph.
+``H_h = cos z · H_z − sin z · J_z²``. The rows share one matmul per layer, and autograd then runs a
+single backward pass to the weights — instead of one nested reverse pass per derivative, each
+through the whole graph. The layers themselves are in :mod:`sirenpde.jet_layers`.
 
-Only second-order requests (u_xx, Δu, u_tt) take the forward pass; a value alone is a plain forward
-pass, and a gradient alone is one reverse pass (forward Jacobians cost more than that when nothing
-second-order is needed).
+The pass carries only the second-order rows asked for (the Laplacian as one row, or the Hessian
+diagonal; see :class:`ForwardFields`). Only second-order requests (u_xx, Δu, u_tt) take it; a value
+alone is a plain forward pass, and a gradient alone is one reverse pass (forward Jacobians cost more
+than that when nothing second-order is needed).
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from collections.abc import Callable, Sequence
 import torch
 
 from .fields import AutogradFields, Fields
-from .jet_layers import (FirstSineJet, Groups, Readout, SineJet, diagonal_groups, first_sine_plain,
-                         sine_jet_plain)
+from .jet_layers import (
+    FirstSineJet,
+    Groups,
+    Readout,
+    SineJet,
+    diagonal_groups,
+    first_sine_plain,
+    sine_jet_plain,
+)
 from .siren import SIREN
 from .source_splitting import SplitModel
 

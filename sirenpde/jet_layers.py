@@ -105,13 +105,13 @@ class FirstSineJet(torch.autograd.Function):
 
 
 class SineJet(torch.autograd.Function):
-    """:func:`sine_jet_plain`, keeping ``t`` (the matmul's output), its own output and cos z for the
-    backward.
+    """:func:`sine_jet_plain`, keeping only ``t`` (the matmul's output), the bias and its own output
+    for the backward.
 
     The bias is added to row 0 only (the derivatives of a constant vanish), so no copy of ``t`` is
-    made. The output is kept by the next layer's matmul anyway and its row 0 is sin z, so keeping
-    cos z too costs one row and spares the backward both sines (~7 % of the step); autograd's own
-    graph would also keep the squares and the products, several times ``t``'s size.
+    made. The output costs nothing to keep — the next layer's matmul keeps it anyway — and its row 0
+    is sin z, so the backward recomputes only cos z. Autograd's own graph would also keep cos z, the
+    squares and the products, several times ``t``'s size.
     """
 
     @staticmethod
@@ -123,14 +123,15 @@ class SineJet(torch.autograd.Function):
         torch.mul(t[1:], c, out=out[1:])
         for q, sq in enumerate(squared_sums(t[1 : 1 + d], groups)):
             out[1 + d + q].addcmul_(s, sq, value=-1)
-        ctx.groups, ctx.has_bias = groups, bias is not None
-        ctx.save_for_backward(t, out, c)   # out: kept by the next matmul anyway; its row 0 is sin z
+        ctx.groups = groups
+        ctx.save_for_backward(t, bias, out)   # out: kept by the next matmul anyway; its row 0 is sin z
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        t, out_forward, c = ctx.saved_tensors
+        t, bias, out_forward = ctx.saved_tensors
         s, groups = out_forward[0], ctx.groups
+        c = torch.cos(t[0] if bias is None else t[0] + bias)
         d = t.shape[0] - 1 - len(groups)
         jac = t[1 : 1 + d]
         out = torch.empty_like(t)
@@ -147,7 +148,7 @@ class SineJet(torch.autograd.Function):
             for a in axes:
                 out[1 + a].addcmul_(jac[a], sg, value=-2)
         out[0].addcmul_(s, rows, value=-1)
-        return out, out[0].sum(0) if ctx.has_bias else None, None
+        return out, None if bias is None else out[0].sum(0), None
 
 
 class Readout(torch.autograd.Function):

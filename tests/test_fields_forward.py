@@ -129,7 +129,7 @@ def test_the_hand_written_sine_step_has_the_right_gradient(groups, with_bias):
         assert torch.allclose(g_ours, g_plain, rtol=1e-12, atol=1e-12)
 
 
-def test_the_sine_step_keeps_its_input_output_and_one_row_for_the_backward():
+def test_the_sine_step_keeps_only_its_input_bias_and_output_for_the_backward():
     from sirenpde.jet_layers import SineJet
 
     saved = []
@@ -137,8 +137,8 @@ def test_the_sine_step_keeps_its_input_output_and_one_row_for_the_backward():
     bias = torch.randn(16, requires_grad=True)
     with torch.autograd.graph.saved_tensors_hooks(lambda x: saved.append(x) or x, lambda x: x):
         out = SineJet.apply(t, bias, ((0, 1),))
-    assert [tuple(x.shape) for x in saved] == [(5, 100, 16), (5, 100, 16), (100, 16)]
-    assert saved[0] is t and saved[1] is out   # the output is kept by the next matmul anyway
+    assert len(saved) == 3 and saved[0] is t and saved[1] is bias
+    assert saved[2] is out   # kept by the next matmul anyway: no memory of its own
 
 
 def test_the_first_layer_and_the_readout_have_the_right_gradients():
@@ -148,7 +148,7 @@ def test_the_first_layer_and_the_readout_have_the_right_gradients():
     z = torch.randn(6, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     jz = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     for groups in [((0, 1), (2,)), ((0,), (1,), (2,)), ((2, 0),)]:
-        assert torch.autograd.gradcheck(lambda z, jz: FirstSineJet.apply(z, jz, groups), (z, jz))
+        assert torch.autograd.gradcheck(lambda z, jz, g=groups: FirstSineJet.apply(z, jz, g), (z, jz))
         assert torch.allclose(FirstSineJet.apply(z, jz, groups), first_sine_plain(z, jz, groups), rtol=1e-14)
     stack = torch.randn(4, 6, 5, dtype=torch.float64, generator=gen, requires_grad=True)
     for channels in (1, 2):
