@@ -60,8 +60,8 @@ def compilable_jets(
     """:func:`model_jets` in plain tensor operations: the function to hand to ``torch.compile``.
 
     Inductor fuses the plain elementwise steps into a few loops; the hand-written layers would stay
-    opaque to it (measured: 115 ms compiled plain, 134 ms compiled hand-written, 131 ms eager
-    hand-written for the jets and backward of a 4×256 SIREN at 4096 points; docs/benchmarks.md).
+    opaque to it, and compiled they are no faster than eager (``python benchmarks/jet_pass.py``;
+    docs/benchmarks.md).
     """
     return model_jets(model, x, groups, plain=True)
 

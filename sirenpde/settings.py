@@ -86,9 +86,10 @@ class TrainConfig:
         causal_tolerance: ε in the causal weights exp(−ε·Σ_{k<i} L_k).
         window_fraction: the fraction of the Adam steps over which the time window grows to the
             whole interval.
-        compile: compile the forward engine's jet pass with ``torch.compile`` for Adam, validation
-            and L-BFGS (not LM). Each batch shape compiles once (~10–20 s on a CPU), so it pays
-            off on long runs with second derivatives; off by default.
+        compile: compile the forward engine's jet pass (:func:`~sirenpde.fields_forward.compilable_jets`)
+            with ``torch.compile`` for Adam, validation and L-BFGS (not LM). Each batch shape
+            compiles once (10–60 s on a CPU with a cold cache), so it pays off on long runs with
+            second derivatives; off by default.
         tf32: on CUDA, let float32 matmuls use TensorFloat-32 (faster on Ampere and later, ~1e-3
             relative rounding per product) while training; no effect on the CPU.
     """
