@@ -20,14 +20,15 @@ from .regions import Boundary, Interior, Region
 from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
 from .solution import Solution
-from .train import Progress, TrainingError, train
+from .train import Progress, TrainingError, TrainingInterrupted, train
 
 __all__ = [
     "__version__",
     "AbstractConstraint", "AbstractDomain", "Ball", "Boundary", "Box", "ConfigError", "Constraint",
     "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
     "Problem", "Progress", "helmholtz",
-    "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "Union",
+    "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
+    "Union",
     "build_model", "eikonal", "expression", "load", "load_problem_file", "load_problem_text", "poisson",
     "PointCloud", "read_point_cloud", "sdf", "wave", "save", "siren_uniform_", "train",
 ]

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--seed", type=int, help="random seed (overrides training.seed)")
     solve.add_argument("--out", help="result file (overrides output.path)")
     solve.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    solve.add_argument("--resume", action="store_true",
+                       help="continue from the newest checkpoint of this run (<result>.ckpt), if any")
+    solve.add_argument("--force", action="store_true", help="overwrite an existing result file")
     check = sub.add_parser("check", help="validate a problem file without training")
     check.add_argument("file", help="the problem file (YAML)")
     plot = sub.add_parser("plot", help="draw the fields, errors and loss curves of a result")
@@ -78,11 +81,12 @@ def _solve(args) -> int:
 
     from pydantic import ValidationError
 
+    from .checkpoint import CheckpointError, Checkpointing, remove_checkpoints
     from .config import ConfigError, load_problem_file
     from .io_hdf5 import read_error_by_time, save
     from .meshing import MeshingError
     from .settings import resolve_device
-    from .train import TrainingError, train
+    from .train import TrainingError, TrainingInterrupted, train
 
     spec = load_problem_file(args.file)
     overrides = {k: v for k, v in (("steps", args.steps), ("device", args.device), ("seed", args.seed))
@@ -102,11 +106,24 @@ def _solve(args) -> int:
             raise ConfigError(f"--device: {_first_line(err)}") from None
         raise spec.source.error(("training", "device"), _first_line(err)) from None
     out = Path(args.out or spec.output_path)
-    if not out.parent.exists():
-        raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
+    checkpoint = out.with_name(out.name + ".ckpt")
+    resume = args.resume or spec.output.resume
+    _check_output(out, checkpoint, args.force, resume)
+    checkpointing = Checkpointing(checkpoint, spec.config_key(steps=args.steps, seed=args.seed),
+                                  spec.output.checkpoint_every, spec.output.checkpoint_minutes, resume)
     progress = _ProgressBar(training.steps + training.lm_steps + training.lbfgs_steps, enabled=not args.quiet)
+    signals = _StopOnSignal()
     try:
-        solution = train(spec.problem, config=training, model_config=spec.model, callback=progress)
+        with signals:
+            solution = train(spec.problem, config=training, model_config=spec.model, callback=progress,
+                             checkpointing=checkpointing, stop=signals.requested)
+    except TrainingInterrupted as stopped:
+        progress.close()
+        return _save_partial(stopped.solution, spec, out, checkpoint, args.file, signals.code)
+    except CheckpointError as err:
+        progress.close()
+        print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (TrainingError, ValueError) as err:
         progress.close()
         print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
@@ -123,9 +140,11 @@ def _solve(args) -> int:
             mesh_error = err
     try:
         errors = save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
-    except OSError as err:
-        print(f"error: cannot write {out}: {_first_line(err)}", file=sys.stderr)
+    except (OSError, ValueError) as err:
+        print(f"error: cannot write {out}: {_first_line(err)}"
+              f" (the checkpoint {checkpoint} is kept: fix this and rerun with --resume)", file=sys.stderr)
         return EXIT_FAILED
+    remove_checkpoints(checkpoint)  # the result is safely written: nothing left to resume
     info = solution.info
     phases = (("Adam", "steps"), ("LM", "lm_steps"), ("L-BFGS", "lbfgs_steps"))
     steps = " + ".join(f"{info[key]} {name}" for name, key in phases if info.get(key)) + " steps"
@@ -147,6 +166,94 @@ def _solve(args) -> int:
         print(f"error: {args.file}: no mesh: {_first_line(mesh_error)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _save_partial(solution, spec, out: Path, checkpoint: Path, file: str, code: int) -> int:
+    """After SIGINT/SIGTERM: the best iterate so far as a result marked ``complete = false``."""
+    from .io_hdf5 import save
+
+    solution.info["title"] = spec.title
+    solution.reference, solution.error_mask = spec.reference, spec.error_mask
+    step = solution.info["stopped_at"]
+    try:
+        save(solution, out, resolution=spec.resolution, problem_text=spec.source.text)
+        written = f"wrote the best iterate so far to {out} (complete = false)"
+    except (OSError, ValueError) as err:
+        written = f"no partial result ({_first_line(err)})"
+    print(f"interrupted at step {step}: {written}; the checkpoint {checkpoint} continues it:"
+          f" sirenpde solve {file} --resume", file=sys.stderr)
+    return code
+
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM ask training to stop after the current step (it then writes a checkpoint);
+    a second signal stops at once (KeyboardInterrupt). Handlers are restored on exit."""
+
+    _SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self):
+        self.code = 0
+        self._previous: dict = {}
+
+    def requested(self) -> bool:
+        return self.code != 0
+
+    def _handle(self, signum, frame) -> None:
+        import signal
+
+        if self.code:
+            raise KeyboardInterrupt
+        self.code = 128 + signum
+        print(f"\n{signal.Signals(signum).name}: stopping after this step and writing a checkpoint"
+              " (again to quit at once)", file=sys.stderr)
+
+    def __enter__(self):
+        import signal
+
+        for name in self._SIGNALS:
+            number = getattr(signal, name)
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+def _check_output(out: Path, checkpoint: Path, force: bool, resume: bool) -> None:
+    """Before any training: the result's folder exists and takes a file, and no result or
+    interrupted run is lost."""
+    import shutil
+    import tempfile
+
+    from .config import ConfigError
+
+    if not out.parent.exists():
+        raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
+    resumable = resume and checkpoint.exists()
+    if out.exists() and not (force or resumable):
+        raise ConfigError(f"{out} exists; pass --force to overwrite it, or --out for another file")
+    if checkpoint.exists() and not (force or resume):
+        raise ConfigError(f"{checkpoint} holds an interrupted run; pass --resume to continue it,"
+                          " or --force to start afresh")
+    for stale in out.parent.glob(f".{out.name}.*.tmp"):  # a killed run's unfinished write
+        stale.unlink(missing_ok=True)
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"cannot write to the output folder {str(out.parent)!r}: {_first_line(err)};"
+                          " pass --out for a writable place") from None
+    free = shutil.disk_usage(out.parent).free
+    if free < _MIN_FREE_BYTES:
+        raise ConfigError(f"only {free / 2**20:.0f} MiB free in {str(out.parent)!r}; the result and its"
+                          f" checkpoints need at least {_MIN_FREE_BYTES / 2**20:.0f} MiB;"
+                          " free space or pass --out")
+
+
+_MIN_FREE_BYTES = 64 * 2**20
 
 
 def _write_meshes(solution, request, out: Path) -> list:

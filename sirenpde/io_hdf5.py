@@ -41,10 +41,16 @@ def save(
     Returns:
         The relative L2 error per field when an exact solution or a reference exists (measured
         where ``solution.error_mask`` allows), else an empty dict.
+    Raises:
+        ValueError: a field is NaN or infinite somewhere on the grid (nothing is written).
     """
     path = Path(path)
     grid = solution.grid(resolution)
     values = solution.on_grid(grid)
+    for name, v in values.items():  # a NaN field is never exported as a result
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"the field {name} is not finite (NaN or inf) on the output grid; nothing"
+                             " was written")
     reference = solution.reference_on_grid(grid)
     error_mask = solution.error_mask_on_grid(grid) if reference is not None else None
     errors = relative_l2(values, reference, error_mask) if reference is not None else {}

@@ -92,6 +92,9 @@ class TrainConfig:
             second derivatives; off by default.
         tf32: on CUDA, let float32 matmuls use TensorFloat-32 (faster on Ampere and later, ~1e-3
             relative rounding per product) while training; no effect on the CPU.
+        max_retries: how often Adam may go back to its last good state (kept every
+            ``validate_every`` steps) with half the learning rate when the loss becomes NaN or
+            infinite, before training stops with an error (see :mod:`sirenpde.rollback`).
     """
 
     steps: _Count = 2000
@@ -118,6 +121,7 @@ class TrainConfig:
     window_fraction: Annotated[float, Field(gt=0, le=1)] = 0.5
     compile: bool = False
     tf32: bool = False
+    max_retries: _Count = 3
 
     def __post_init__(self) -> None:
         if self.steps + self.lm_steps + self.lbfgs_steps == 0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import logging
 import math
 import time
@@ -19,21 +20,36 @@ from dataclasses import dataclass
 import torch
 
 from .causal import CausalWeights, TimeWindow, is_causal_target
+from .checkpoint import Checkpointing, read_checkpoint, write_checkpoint
 from .domains import SpaceTime, make_sampler
 from .fields_forward import compilable_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
 from .loss import Batch, draw_batches, evaluate_causal_losses, evaluate_losses
 from .problem import Problem
+from .rollback import DivergenceError, Rollback
 from .settings import ModelConfig, TrainConfig, build_model, resolve_device
 from .solution import Solution
 
-__all__ = ["train", "Progress", "TrainingError"]
+__all__ = ["train", "Progress", "TrainingError", "TrainingInterrupted"]
 
 log = logging.getLogger(__name__)
 
 
 class TrainingError(RuntimeError):
-    """Training cannot go on (e.g. the loss became NaN or infinite)."""
+    """Training cannot go on (e.g. the loss stayed NaN or infinite after every rollback)."""
+
+
+class TrainingInterrupted(Exception):
+    """Training stopped early because ``stop()`` said so; ``solution`` is the best iterate so far,
+    with ``info["complete"] = False`` (a checkpoint was written first, when checkpointing)."""
+
+    def __init__(self, solution: Solution):
+        super().__init__(f"training interrupted at step {solution.info['stopped_at']}")
+        self.solution = solution
+
+
+class _Stop(Exception):
+    """Raised inside the loop when ``stop()`` returns true."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,8 @@ def train(
     *,
     model_config: ModelConfig | None = None,
     callback: Callable[[Progress], None] | None = None,
+    checkpointing: Checkpointing | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Solution:
     """Fit a network to ``problem`` and return the best iterate as a :class:`Solution`.
 
@@ -62,6 +80,14 @@ def train(
         config: optimisation settings (steps, learning rate, seed, device …).
         model_config: network settings used when ``model`` is not given.
         callback: called every ``config.log_every`` steps and at the end, with a :class:`Progress`.
+        checkpointing: where and when to write checkpoints, and whether to resume from one
+            (see :mod:`sirenpde.checkpoint`).
+        stop: asked after every step; when it returns true, training writes a checkpoint (when
+            checkpointing) and raises :class:`TrainingInterrupted` with the best iterate so far.
+
+    Raises:
+        TrainingError: the loss stayed NaN or infinite after ``config.max_retries`` rollbacks.
+        TrainingInterrupted: ``stop()`` returned true.
     """
     config = config or TrainConfig()
     device = resolve_device(config.device)
@@ -77,25 +103,42 @@ def train(
     val_generator = torch.Generator(device=device).manual_seed(config.seed + 7919)
     validation = draw_batches(problem, make_sampler("uniform", val_generator, device, dtype),
                               scale=config.validation_fraction)
-    run = _Run(problem, model, config, validation, callback)
+    causal = _causal_parts(problem, config)
+    run = _Run(problem, model, config, validation, callback, sampler, checkpointing, stop)
+    if checkpointing is not None and checkpointing.resume:
+        state = read_checkpoint(checkpointing.path, checkpointing.key)
+        if state is not None:
+            run.restore(state)
+            log.info("resumed from %s at step %d (%s)", checkpointing.path, run.step, state["phase"])
     start = time.perf_counter()
-    with _tf32(config.tf32 and device.type == "cuda"):
-        run.adam(sampler, *_causal_parts(problem, config))
-        if config.lm_steps > 0:
-            run.levenberg_marquardt(sampler)
-        if config.lbfgs_steps > 0:
-            run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
+    adam_end, lm_end = config.steps, config.steps + config.lm_steps
+    stopped = False
+    try:
+        with _tf32(config.tf32 and device.type == "cuda"):
+            if run.step < adam_end:
+                run.adam(sampler, *causal)
+            if run.step < lm_end:
+                run.levenberg_marquardt(sampler)
+            if run.step < run.losses.shape[0]:
+                run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
+    except _Stop:
+        stopped = True
     run.restore_best()
     wall = time.perf_counter() - start
     info = dict(
         steps=config.steps, lm_steps=config.lm_steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed,
         device=str(device), dtype=config.dtype, wall_time=wall, best_step=run.best_step,
-        best_validation_loss=run.best_loss,
+        best_validation_loss=run.best_loss, rollbacks=run.rollback.retries,
     )
+    if stopped:
+        info.update(complete=False, stopped_at=run.step)
     log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",
              config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
-    return Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
-                    kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
+    solution = Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
+                        kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
+    if stopped:
+        raise TrainingInterrupted(solution)
+    return solution
 
 
 @contextlib.contextmanager
@@ -130,11 +173,19 @@ def _causal_parts(problem: Problem, config: TrainConfig) -> tuple[CausalWeights 
 
 
 class _Run:
-    """The state of one training run: model, best iterate, and the loss record."""
+    """The state of one training run: model, best iterate, the loss record and the phase's optimiser."""
 
-    def __init__(self, problem, model, config: TrainConfig, validation: list[Batch], callback):
+    def __init__(self, problem, model, config: TrainConfig, validation: list[Batch], callback, sampler,
+                 checkpointing: Checkpointing | None, stop: Callable[[], bool] | None):
         self.problem, self.model, self.config = problem, model, config
         self.validation, self.callback = validation, callback
+        self.sampler, self.checkpointing, self.stop = sampler, checkpointing, stop
+        self.rollback = Rollback(config.max_retries)
+        self.last_checkpoint = time.monotonic()
+        # The running phase's name and its optimiser state for a checkpoint; a resumed run's state
+        # for the phase it stopped in, taken up when that phase starts.
+        self.phase: tuple[str, Callable[[], dict]] = ("adam", dict)
+        self.resumed: dict | None = None
         self.names = [c.name for c in problem.constraints]
         total = config.steps + config.lm_steps + config.lbfgs_steps
         first = next(model.parameters())
@@ -153,11 +204,15 @@ class _Run:
     def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
         optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self._enter("adam", optimizer.state_dict, optimizer.load_state_dict)
         schedule = cfg.lr_factor
-        if causal is not None:
+        if causal is not None and self.front is None:
             self.front = torch.zeros(cfg.steps, dtype=torch.float64, device=self.losses.device)
-        for step in range(cfg.steps):
-            lr = cfg.lr * schedule(self.step)
+        while self.step < cfg.steps:
+            step = self.step
+            if step % cfg.validate_every == 0 or self.rollback.empty:
+                self.rollback.keep(self, optimizer)
+            lr = cfg.lr * schedule(step) * self.rollback.lr_scale
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
@@ -166,6 +221,12 @@ class _Run:
                 batches = window.apply(batches, window.fraction(step))
             total, parts, weights = evaluate_causal_losses(self.problem, self.model, batches,
                                                            cfg.derivatives, causal, self.jets)
+            if not bool(torch.isfinite(total.detach())):  # within one step of a NaN weight, too
+                try:
+                    self.rollback.recover(self, optimizer, f"the loss became {float(total.detach())}")
+                except DivergenceError as err:
+                    raise TrainingError(str(err)) from None
+                continue
             if weights is not None:
                 self.front[step] = weights.mean()
             total.backward()
@@ -176,7 +237,9 @@ class _Run:
 
     def levenberg_marquardt(self, sampler) -> None:
         optimizer = LevenbergMarquardt(self.problem, self.model)
-        for _ in range(self.config.lm_steps):
+        self._enter("lm", lambda: {"damping": optimizer.damping},
+                    lambda state: setattr(optimizer, "damping", state["damping"]))
+        for _ in range(self.step - self.config.steps, self.config.lm_steps):
             batches = draw_batches(self.problem, sampler, scale=self.config.lm_points_factor)
             total, parts = optimizer.step(batches)
             self._record(total, parts, optimizer.damping, "lm")
@@ -188,6 +251,14 @@ class _Run:
                                       tolerance_grad=0.0, tolerance_change=0.0)
         last: dict = {}
 
+        def restore(state: dict) -> None:  # the fixed batch it was polishing, and its history
+            batches[:] = [dataclasses.replace(b, x=x.to(b.x), normals=None if n is None else n.to(b.x))
+                          for b, (x, n) in zip(batches, state["batches"], strict=True)]
+            optimizer.load_state_dict(state["lbfgs"])
+
+        self._enter("lbfgs", lambda: {"lbfgs": optimizer.state_dict(),
+                                      "batches": [[b.x, b.normals] for b in batches]}, restore)
+
         def closure():
             optimizer.zero_grad(set_to_none=True)
             total, parts = evaluate_losses(self.problem, self.model, batches, cfg.derivatives, self.jets)
@@ -195,7 +266,7 @@ class _Run:
             last.update(total=total.detach(), parts=[p.detach() for p in parts])
             return total
 
-        for _ in range(cfg.lbfgs_steps):
+        for _ in range(self.step - cfg.steps - cfg.lm_steps, cfg.lbfgs_steps):
             optimizer.step(closure)
             self._record(last["total"], last["parts"], 1.0, "lbfgs")
 
@@ -211,6 +282,56 @@ class _Run:
             self._validate()
         if self.callback is not None and (self.step % self.config.log_every == 0 or last):
             self.callback(Progress(self.step, self.losses.shape[0], float(self.losses[i, 0]), phase))
+        if self._checkpoint_due():
+            self.write_checkpoint()
+        if self.stop is not None and self.stop():
+            if self.checkpointing is not None:
+                self.write_checkpoint()
+            raise _Stop
+
+    def _enter(self, name: str, state: Callable[[], dict], load: Callable[[dict], None]) -> None:
+        """Start a phase: its optimiser state for checkpoints, restored if the run resumed in it."""
+        self.phase = (name, state)
+        if self.resumed is not None and self.resumed["phase"] == name:
+            load(self.resumed["optimizer"])
+            self.resumed = None
+
+    def _checkpoint_due(self) -> bool:
+        c = self.checkpointing
+        if c is None:
+            return False
+        by_count = c.every_steps is not None and self.step % c.every_steps == 0
+        elapsed = time.monotonic() - self.last_checkpoint
+        by_time = c.every_minutes is not None and elapsed >= 60 * c.every_minutes
+        return by_count or by_time
+
+    def write_checkpoint(self) -> None:
+        """Write everything needed to go on from this step (see :mod:`sirenpde.checkpoint`)."""
+        name, optimizer_state = self.phase
+        write_checkpoint(self.checkpointing.path, dict(
+            key=self.checkpointing.key, step=self.step, phase=name, optimizer=optimizer_state(),
+            model=self.model.state_dict(), sampler=self.sampler.state(),
+            losses=self.losses[: self.step].cpu(), lrs=self.lrs[: self.step], val_steps=self.val_steps,
+            val_losses=self.val_losses, best_loss=self.best_loss, best_step=self.best_step,
+            best_state=self.best_state, front=None if self.front is None else self.front.cpu(),
+            rollback=self.rollback.state(),
+        ))
+        self.last_checkpoint = time.monotonic()
+
+    def restore(self, state: dict) -> None:
+        """Take up a checkpoint written by :meth:`write_checkpoint` for the same configuration."""
+        self.step = int(state["step"])
+        self.model.load_state_dict(state["model"])
+        self.sampler.load_state(state["sampler"])
+        self.losses[: self.step] = state["losses"].to(self.losses)
+        self.lrs[: self.step] = state["lrs"]
+        self.val_steps, self.val_losses = list(state["val_steps"]), list(state["val_losses"])
+        self.best_loss, self.best_step = state["best_loss"], state["best_step"]
+        self.best_state = state["best_state"]
+        if state["front"] is not None:
+            self.front = state["front"].to(self.losses.device)
+        self.rollback.load_state(state["rollback"])
+        self.resumed = state
 
     def _validate(self) -> None:
         loss = float(evaluate_losses(self.problem, self.model, self.validation,

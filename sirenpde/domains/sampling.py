@@ -43,6 +43,7 @@ class Sampler(ABC):
         dtype: floating dtype of the returned points.
     """
 
+    generator: torch.Generator
     device: torch.device
     dtype: torch.dtype
 
@@ -57,6 +58,14 @@ class Sampler(ABC):
         Returns:
             Tensor of shape ``(n, k)`` on ``self.device`` with ``self.dtype``.
         """
+
+    def state(self) -> dict:
+        """Where the random stream stands, as tensors and numbers (for checkpoints)."""
+        return {"generator": self.generator.get_state()}
+
+    def load_state(self, state: dict) -> None:
+        """Continue the random stream from a :meth:`state`."""
+        self.generator.set_state(state["generator"])
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,18 @@ class SobolSampler(Sampler):
             seed = int(torch.randint(0, 2**31 - 1, (1,), generator=g, device=g.device))
             self._engines[k] = torch.quasirandom.SobolEngine(k, scramble=True, seed=seed)
         return self._engines[k]
+
+    def state(self) -> dict:
+        # An engine is its seed and how far it has drawn: rebuilt and fast-forwarded on load.
+        engines = {str(k): [e.seed, e.num_generated] for k, e in self._engines.items()}
+        return {"generator": self.generator.get_state(), "sobol": engines}
+
+    def load_state(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        self._engines.clear()
+        for k, (seed, drawn) in state["sobol"].items():
+            engine = torch.quasirandom.SobolEngine(int(k), scramble=True, seed=seed)
+            self._engines[int(k)] = engine.fast_forward(drawn)
 
     def unit(self, n: int, k: int) -> torch.Tensor:
         _check_shape(n, k)
