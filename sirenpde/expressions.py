@@ -3,7 +3,8 @@
 The text comes from problem files, so it is untrusted. It is parsed with :func:`ast.parse` and only
 a whitelist of node types becomes small closures over torch operations: nothing the user wrote is
 ever run as Python. Integer literals become floats at compile time and no arithmetic is done in
-Python, so ``9**9**9`` is a float power that overflows to ``inf`` instead of a hang.
+Python: the parts without variables are computed once, by torch in float64, so ``9**9**9`` is a float
+power that overflows to ``inf`` at once (and is refused, like ``log(0)``) instead of a hang.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class _Ctx(NamedTuple):
 
 
 _Fn = Callable[[_Ctx], torch.Tensor]
+_FOLDING = _Ctx({}, torch.float64, torch.device("cpu"))  # where constant parts are computed
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -82,13 +84,29 @@ class _Scope:
     names: tuple[str, ...]
     used: set[str] = field(default_factory=set)
     has_complex: bool = False
+    reads: int = 0  # variable references compiled so far
 
     def build(self, node: ast.AST) -> _Fn:
         builder = _BUILDERS.get(type(node))
         if builder is None:
             expected = "numbers, variables, operators and calls like sin(x)"
             raise _error(self.text, f"{self.describe(node)} is not allowed", expected)
-        return builder(node, self)
+        reads = self.reads
+        fn = builder(node, self)
+        return fn if self.reads > reads else self.fold(node, fn)
+
+    def fold(self, node: ast.AST, fn: _Fn) -> _Fn:
+        """A part without variables, computed once now, so that one that overflows or is undefined
+        (``9**9**9``, ``1e400``, ``log(0)``) is refused here rather than trained on as inf or NaN."""
+        try:
+            value = fn(_FOLDING)
+        except RuntimeError as err:
+            found = f"cannot evaluate {self.segment(node)}: {(str(err).splitlines() or ['?'])[0]}"
+            raise _error(self.text, found, "operations defined for these inputs") from err
+        if value.dtype != torch.bool and not bool(torch.isfinite(value)):
+            found = f"constant {self.segment(node)} evaluates to {value.item()}"
+            raise _error(self.text, found, "a finite number (it overflows or is undefined)")
+        return _fixed(value)
 
     def describe(self, node: ast.AST) -> str:
         if isinstance(node, ast.Attribute):
@@ -109,6 +127,14 @@ def _constant(value: float | complex) -> _Fn:
     if isinstance(value, complex):
         return lambda ctx: torch.full((), value, dtype=ctx.dtype.to_complex(), device=ctx.device)
     return lambda ctx: torch.full((), value, dtype=ctx.dtype, device=ctx.device)
+
+
+def _fixed(value: torch.Tensor) -> _Fn:
+    """A computed constant, made again in each evaluation's dtype and device."""
+    if value.dtype == torch.bool:
+        flag = bool(value)
+        return lambda ctx: torch.full((), flag, dtype=torch.bool, device=ctx.device)
+    return _constant(value.item())
 
 
 def _as_float(value: int | float, text: str) -> float:
@@ -138,6 +164,7 @@ def _build_name(node: ast.Name, scope: _Scope) -> _Fn:
         expected = f"one of: {', '.join((*scope.names, *CONSTANTS))}"
         raise _error(text, f"unknown name '{name}'", expected)
     scope.used.add(name)
+    scope.reads += 1
 
     def variable(ctx: _Ctx) -> torch.Tensor:
         if name not in ctx.env:
@@ -252,13 +279,14 @@ def _check_size(root: ast.expr, text: str) -> None:
 
 
 def _check_names(names: tuple[str, ...], text: str) -> None:
+    # The names are not in the text, so the message does not quote it.
     for name in names:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-            raise _error(text, f"variable name {name!r}", "identifiers like x, y, t")
+            raise ExpressionError(text, f"variable name {name!r}; expected identifiers like x, y, t")
         if name in CONSTANTS or name in FUNCTIONS:
-            raise _error(text, f"variable name '{name}' shadows a built-in", "another name")
+            raise ExpressionError(text, f"variable name '{name}' shadows a built-in; expected another name")
     if len(set(names)) != len(names):
-        raise _error(text, f"repeated variable names {names}", "distinct names")
+        raise ExpressionError(text, f"repeated variable names {names}; expected distinct names")
 
 
 def _context(env: Mapping[str, torch.Tensor]) -> _Ctx:

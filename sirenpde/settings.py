@@ -107,7 +107,7 @@ class TrainConfig:
     lbfgs_inner: _AtLeastOne = 20
     lbfgs_points_factor: _Positive = 2.0
     clip: _Positive | None = None
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0  # what torch.Generator.manual_seed takes
     device: Annotated[str, AfterValidator(_device_name)] = "auto"
     dtype: Literal["float32", "float64"] = "float32"
     sampler: Literal["uniform", "sobol"] = "uniform"

@@ -5,6 +5,9 @@ Every error is a :class:`ConfigError` whose message is one line, ``FILE:LINE: ke
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +23,9 @@ from .eikonal import EikonalFile
 from .errors import ConfigError
 from .helmholtz import HelmholtzFile
 from .poisson import PoissonFile
-from .schema import FileBase
+from .schema import FileBase, OutputSection
 from .sdf import SdfFile
-from .validation import to_config_error
+from .validation import refuse_booleans_as_numbers, to_config_error
 from .wave import WaveFile
 from .yaml_source import YamlSource, parse_yaml, read_yaml
 
@@ -52,6 +55,17 @@ class RunSpec:
     reference: Reference | None = None
     error_mask: ErrorMask | None = None
     mesh: MeshRequest | None = None
+    output: OutputSection = OutputSection()
+
+    def config_key(self, **overrides) -> str:
+        """A fingerprint of what the run computes: the file less its ``output`` section and the
+        training keys that do not change the result's meaning (device, logging, compilation), plus
+        ``overrides`` (command-line options). Checkpoints of another key are refused."""
+        data = {k: v for k, v in (self.source.data or {}).items() if k != "output"}
+        training = {k: v for k, v in (data.get("training") or {}).items()
+                    if k not in ("device", "log_every", "compile", "tf32")}
+        text = json.dumps({**data, "training": training, "overrides": overrides}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_problem_file(path: str | Path) -> RunSpec:
@@ -81,6 +95,7 @@ def _build(source: YamlSource) -> RunSpec:
         spec = schema.model_validate(data)
     except ValidationError as err:
         raise to_config_error(err, source, schema) from None
+    refuse_booleans_as_numbers(data, spec, source)
     compiler = Compiler(source, _axes(spec, source))
     _check_resolution(spec, source)
     try:
@@ -91,7 +106,8 @@ def _build(source: YamlSource) -> RunSpec:
         raise source.error((), str(err)) from None
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(built.problem, spec.model, spec.training, spec.output.path or default_out,
-                   spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh)
+                   spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh,
+                   spec.output)
 
 
 def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
@@ -104,9 +120,16 @@ def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:
     return axes
 
 
+_MAX_GRID = 10**8  # stored points per field: 0.8 GB in float64
+
+
 def _check_resolution(spec: FileBase, source: YamlSource) -> None:
     # Caught here, not when the result is saved after training.
     res, dim = spec.output.resolution, len(spec.axis_names())
     if isinstance(res, list) and len(res) != dim:
         raise source.error(("output", "resolution"),
                            f"expected one count per axis ({dim}) or a single count, found {res}")
+    counts = res if isinstance(res, list) else [res] * dim if res is not None else []
+    if math.prod(counts) > _MAX_GRID:
+        raise source.error(("output", "resolution"), f"expected at most {_MAX_GRID:,} grid points in all,"
+                           f" found {res} for {dim} axes; lower the resolution")

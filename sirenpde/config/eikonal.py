@@ -18,7 +18,7 @@ from .schema import (
     FileBase,
     GriddedNode,
     Medium,
-    PositiveInt,
+    PointCount,
     Section,
     Vector,
     Weight,
@@ -30,7 +30,7 @@ __all__ = ["EikonalFile"]
 
 class EikonalPDE(Section):
     speed: Medium = 1.0
-    points: PositiveInt = 2000
+    points: PointCount = 2000
     weight: Weight = 1.0
 
 
@@ -82,11 +82,11 @@ class EikonalFile(FileBase):
         if len(self.source) != domain.dim:
             raise compile_.error(("source",), f"expected {domain.dim} coordinates (one per axis); found"
                                  f" {len(self.source)}")
+        speed, exact = self._speed(compile_), compile_.exact(self.exact)  # located errors of their own
         try:
-            return eikonal(domain, self.source, speed=self._speed(compile_), exact=compile_.exact(self.exact),
-                           axes=compile_.axes, points={"pde": self.pde.points},
-                           weights={"pde": self.pde.weight}, norm=self.norm)
-        except ValueError as err:
+            return eikonal(domain, self.source, speed=speed, exact=exact, axes=compile_.axes,
+                           points={"pde": self.pde.points}, weights={"pde": self.pde.weight}, norm=self.norm)
+        except ValueError as err:  # the source outside the domain
             raise compile_.error(("source",), str(err)) from None
 
     def _speed(self, compile_: Compiler):

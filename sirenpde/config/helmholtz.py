@@ -21,8 +21,8 @@ from .schema import (
     FileBase,
     GriddedNode,
     Medium,
+    PointCount,
     PositiveFloat,
-    PositiveInt,
     Section,
     Vector,
     Weight,
@@ -33,7 +33,7 @@ __all__ = ["HelmholtzFile"]
 
 
 class HelmholtzPDE(Section):
-    points: PositiveInt = 4000
+    points: PointCount = 4000
     weight: Weight = 1.0
 
 
@@ -45,7 +45,7 @@ class PointSourceNode(Section):
 
 class SourceDisc(Section):
     radius: PositiveFloat = 0.05
-    points: PositiveInt = 100
+    points: PointCount = 100
     weight: Weight = 1.0
 
 
@@ -65,7 +65,7 @@ class HelmholtzCondition(Section):
     on: str = "boundary"
     value: Expr | None = None
     alpha: Expr | None = None
-    points: PositiveInt = 500
+    points: PointCount = 500
     weight: Weight = 1.0
 
 

@@ -7,14 +7,14 @@ from typing import Literal
 from ..problem import Problem
 from ..problems.poisson import poisson
 from .compile import Compiler
-from .schema import Expr, FileBase, PositiveInt, Section, Weight
+from .schema import Expr, FileBase, PointCount, Section, Weight
 
 __all__ = ["PoissonFile"]
 
 
 class PoissonPDE(Section):
     source: Expr = 0.0
-    points: PositiveInt = 2000
+    points: PointCount = 2000
     weight: Weight = 1.0
 
 
@@ -22,19 +22,19 @@ class PoissonCondition(Section):
     type: Literal["dirichlet", "neumann"]
     on: str = "boundary"
     value: Expr
-    points: PositiveInt = 500
+    points: PointCount = 500
     weight: Weight = 1.0
 
 
 class GradientSupervision(Section):
     value: list[Expr]
-    points: PositiveInt = 2000
+    points: PointCount = 2000
     weight: Weight = 1.0
 
 
 class LaplacianSupervision(Section):
     value: Expr
-    points: PositiveInt = 2000
+    points: PointCount = 2000
     weight: Weight = 1.0
 
 

@@ -17,11 +17,12 @@ from ..meshing import MeshRequest
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
 from ..solution import ErrorMask, Reference
+from .domain_size import MAX_POLYGON, check_domain_size
 
 if TYPE_CHECKING:
     from .compile import Compiler
 
-__all__ = ["Built", "Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PositiveInt",
+__all__ = ["Built", "Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PointCount",
            "PositiveFloat", "Vector", "Weight", "expression_input", "GriddedNode", "Medium"]
 
 
@@ -41,7 +42,9 @@ def expression_input(value: Any) -> str | float:
 
 
 Expr = Annotated[Any, BeforeValidator(expression_input)]
-PositiveInt = Annotated[int, Field(ge=1)]
+# Samples per step. The cap is far above any useful batch: a typo such as 1e12 is refused here,
+# not found by the allocator after the model is built.
+PointCount = Annotated[int, Field(ge=1, le=10_000_000)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 GridCount = Annotated[int, Field(ge=2)]
 Weight = Annotated[float, Field(ge=0)]
@@ -92,7 +95,7 @@ class BallNode(Section):
 
 
 class PolygonNode(Section):
-    vertices: list[Vector]
+    vertices: Annotated[list[Vector], Field(max_length=MAX_POLYGON)]
 
 
 class DifferenceNode(Section):
@@ -117,6 +120,12 @@ class DomainNode(Section):
     union: Annotated[list[DomainNode], Field(min_length=2)] | None = None
     spacetime: SpaceTimeNode | None = None
     _domain: AbstractDomain = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:  # before any part of it is built
+        check_domain_size(data)
+        return data
 
     @model_validator(mode="after")
     def _build(self) -> DomainNode:
@@ -164,10 +173,13 @@ _BUILDERS = {
 
 
 class OutputSection(Section):
-    """Where the result goes and how finely it is sampled."""
+    """Where the result goes, how finely it is sampled, and the run's checkpoints."""
 
     path: str | None = None
     resolution: GridCount | list[GridCount] | None = None
+    checkpoint_every: Annotated[int, Field(ge=1)] | None = 500
+    checkpoint_minutes: Annotated[float, Field(gt=0)] | None = 10.0
+    resume: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from ..pointcloud import PointCloudError, read_point_cloud
 from ..problem import Problem
 from ..problems.sdf import sdf
 from .compile import Compiler
-from .schema import Built, DomainNode, FileBase, PositiveFloat, PositiveInt, Section, Weight
+from .schema import Built, DomainNode, FileBase, PointCount, PositiveFloat, Section, Weight
 
 __all__ = ["SdfFile"]
 
@@ -27,20 +27,20 @@ def _cloud_input(value: Any) -> Any:
 
 
 class SurfaceTerms(Section):
-    points: PositiveInt = 5000
+    points: PointCount = 5000
     weight: Weight = 3e3
     normal_weight: Weight = 1e2
     eikonal_weight: Weight = 5e1
 
 
 class SpaceTerms(Section):
-    points: PositiveInt = 5000
+    points: PointCount = 5000
     weight: Weight = 1e2
     alpha: PositiveFloat = 100.0
     eikonal_weight: Weight = 5e1
     margin: Annotated[float, Field(ge=0)] = 0.1
     outside_weight: Weight = 1e2
-    outside_points: PositiveInt = 1000
+    outside_points: PointCount = 1000
 
 
 class MeshSection(Section):

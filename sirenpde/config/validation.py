@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import ConfigError
 from .yaml_source import YamlSource
 
-__all__ = ["to_config_error"]
+__all__ = ["to_config_error", "refuse_booleans_as_numbers"]
 
 _KEY_ERRORS = ("extra_forbidden", "unexpected_keyword_argument")
 
@@ -29,10 +29,33 @@ def to_config_error(err: ValidationError, source: YamlSource, root: type) -> Con
         message = "required key is missing"
     elif kind in ("value_error", "assertion_error"):
         message = str(e["ctx"]["error"]) if "ctx" in e else e["msg"]
+    elif kind in ("too_short", "too_long"):
+        bound, limit = ("at least", "min_length") if kind == "too_short" else ("at most", "max_length")
+        n = e["ctx"][limit]
+        message = f"expected {bound} {n} item{'s' * (n != 1)}, found {e['ctx']['actual_length']}"
     else:
         expected = e["msg"].removeprefix("Input should be ").removeprefix("Value should be ")
         message = f"expected {expected}, found {_show(found)}"
     return source.error(loc, message)
+
+
+def refuse_booleans_as_numbers(data: object, spec: object, source: YamlSource, path: tuple = ()) -> None:
+    """Raise a :class:`ConfigError` where the file says ``true``/``false`` and ``spec`` (the
+    validated file) holds a number: pydantic reads ``radius: true`` as 1.0, never what was meant.
+
+    ``data`` is the parsed file, walked alongside ``spec``; parts whose shapes differ are skipped.
+    """
+    if isinstance(data, bool):
+        if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            raise source.error(path, f"expected a number, found {str(data).lower()}")
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, str) and hasattr(spec, key):
+                refuse_booleans_as_numbers(value, getattr(spec, key), source, path + (key,))
+    elif isinstance(data, list) and isinstance(spec, (list, tuple)) and len(data) == len(spec):
+        for i, (value, item) in enumerate(zip(data, spec, strict=True)):
+            refuse_booleans_as_numbers(value, item, source, path + (i,))
 
 
 def _first(errors: list, source: YamlSource) -> tuple[dict, tuple]:

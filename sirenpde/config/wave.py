@@ -22,8 +22,8 @@ from .schema import (
     FileBase,
     GriddedNode,
     Medium,
+    PointCount,
     PositiveFloat,
-    PositiveInt,
     Section,
     Weight,
 )
@@ -35,17 +35,17 @@ class WavePDE(Section):
     speed: Medium = 1.0
     max_speed: PositiveFloat | None = None
     source: Expr = 0.0
-    points: PositiveInt = 4000
+    points: PointCount = 4000
     weight: Weight = 1.0
 
 
 class WaveInitial(Section):
     value: Expr
     velocity: Expr = 0.0
-    points: PositiveInt = 1000
+    points: PointCount = 1000
     weight: Weight = 1.0
     focus: DomainNode | None = None
-    focus_points: PositiveInt = 1000
+    focus_points: PointCount = 1000
 
 
 class WaveCondition(Section):
@@ -53,7 +53,7 @@ class WaveCondition(Section):
     on: str = "boundary"
     axis: str | None = None
     value: Expr | None = None
-    points: PositiveInt = 1000
+    points: PointCount = 1000
     weight: Weight = 1.0
 
 

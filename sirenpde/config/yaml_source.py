@@ -50,22 +50,40 @@ def read_yaml(path: str | Path) -> YamlSource:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found; check the path", file=name) from None
-    except (OSError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        line = err.object[: err.start].count(b"\n") + 1
+        message = f"not UTF-8 text (byte {err.object[err.start]:#04x}); expected a YAML text file"
+        raise ConfigError(message, file=name, line=line) from None
+    except OSError as err:
         raise ConfigError(f"cannot read the file: {err}", file=name) from None
     return parse_yaml(text, name)
+
+
+_MAX_DIGITS = 400
+_YAML_1_1_ONLY = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
 
 
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader with YAML 1.2 scalars.
 
-    YAML 1.1 reads ``on``/``off``/``yes``/``no`` as booleans (so the key ``on:`` became ``True``)
-    and ``1e-3`` as a string; YAML 1.2 — and users — expect neither.
+    YAML 1.1 reads ``on``/``off``/``yes``/``no`` as booleans (so the key ``on:`` became ``True``),
+    ``1e-3`` as a string and ``2024-13-01`` as a date (an invalid one fails without a line number);
+    YAML 1.2 — and users — expect none of these.
     """
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # Python refuses to convert more than 4300 digits, with advice for programmers and no line.
+        if len(node.value) > _MAX_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of {len(node.value)} digits; expected at most {_MAX_DIGITS}"
+                " (floats end at 1.8e308)", node.start_mark)
+        return super().construct_yaml_int(node)
 
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float")]
+            if tag not in _YAML_1_1_ONLY]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -81,7 +99,13 @@ _Loader.add_implicit_resolver(
 
 def parse_yaml(text: str, name: str = "<string>") -> YamlSource:
     """Parse YAML ``text``; ``name`` labels error messages."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # which checks every character at once
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        message = (f"invalid YAML: unprintable character {err.character:#06x}; expected printable text:"
+                   " remove it, or save the file as plain UTF-8 text")
+        raise ConfigError(message, file=name, line=line) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -89,6 +113,8 @@ def parse_yaml(text: str, name: str = "<string>") -> YamlSource:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = " ".join(str(err.problem or err.context or "malformed YAML").split())
+        if err.context and problem.startswith("but "):  # "expected a single document …, but found another"
+            problem = f"{err.context}, {problem}"
         raise ConfigError(f"invalid YAML: {problem}", file=name, line=line) from None
     except (yaml.YAMLError, RecursionError, ValueError) as err:
         raise ConfigError(f"invalid YAML: {' '.join(str(err).split())}", file=name) from None
@@ -112,6 +138,10 @@ def _record(node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str) ->
         seen: set = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if key_node.tag != "tag:yaml.org,2002:str":  # `1:`, `true:`, `null:`; every key is a name
+                kind = key_node.tag.rpartition(":")[2]
+                raise ConfigError(f"expected a name as the key, found {key!r} (YAML reads it as {kind})",
+                                  file=name, line=key_node.start_mark.line + 1, key=path + (str(key),))
             if key in seen:
                 raise ConfigError(
                     f"duplicate key {key!r}; each key may appear once",
