@@ -209,7 +209,10 @@ class _StopOnSignal:
 
     def __enter__(self):
         import signal
+        import threading
 
+        if threading.current_thread() is not threading.main_thread():  # only it may set handlers
+            return self
         for name in self._SIGNALS:
             number = getattr(signal, name)
             self._previous[number] = signal.signal(number, self._handle)
@@ -238,6 +241,10 @@ def _check_output(out: Path, checkpoint: Path, force: bool, resume: bool) -> Non
     if checkpoint.exists() and not (force or resume):
         raise ConfigError(f"{checkpoint} holds an interrupted run; pass --resume to continue it,"
                           " or --force to start afresh")
+    if force and not resume:  # starting afresh: a later --resume must not find the old run
+        from .checkpoint import remove_checkpoints
+
+        remove_checkpoints(checkpoint)
     for stale in out.parent.glob(f".{out.name}.*.tmp"):  # a killed run's unfinished write
         stale.unlink(missing_ok=True)
     try:

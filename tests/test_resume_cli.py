@@ -123,3 +123,16 @@ def test_a_signal_saves_a_checkpoint_and_a_partial_result_then_resume_finishes(t
         assert np.array_equal(weights(tmp_path / "r.h5"), weights(tmp_path / "straight.h5"))
         with h5py.File(tmp_path / "r.h5") as f:
             assert f.attrs["complete"]
+
+
+def test_force_starts_afresh_and_drops_an_interrupted_run(tmp_path, capsys):
+    from sirenpde.checkpoint import write_checkpoint
+    from sirenpde.cli import main
+
+    (tmp_path / "p.yaml").write_text(PROBLEM.replace("steps: 600", "steps: 3"))
+    out = tmp_path / "r.h5"
+    write_checkpoint(tmp_path / "r.h5.ckpt", {"key": "an older run", "step": 1})
+    assert main(["solve", str(tmp_path / "p.yaml"), "--out", str(out), "--quiet"]) == 2
+    assert "holds an interrupted run; pass --resume" in capsys.readouterr().err
+    assert main(["solve", str(tmp_path / "p.yaml"), "--out", str(out), "--quiet", "--force"]) == 0
+    assert out.exists() and not (tmp_path / "r.h5.ckpt").exists()
