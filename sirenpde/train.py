@@ -110,7 +110,7 @@ def train(
         if state is not None:
             run.restore(state)
             log.info("resumed from %s at step %d (%s)", checkpointing.path, run.step, state["phase"])
-    start = time.perf_counter()
+    run.started = time.perf_counter()
     adam_end, lm_end = config.steps, config.steps + config.lm_steps
     stopped = False
     try:
@@ -124,7 +124,7 @@ def train(
     except _Stop:
         stopped = True
     run.restore_best()
-    wall = time.perf_counter() - start
+    wall = run.wall_time()
     info = dict(
         steps=config.steps, lm_steps=config.lm_steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed,
         device=str(device), dtype=config.dtype, wall_time=wall, best_step=run.best_step,
@@ -182,6 +182,7 @@ class _Run:
         self.sampler, self.checkpointing, self.stop = sampler, checkpointing, stop
         self.rollback = Rollback(config.max_retries)
         self.last_checkpoint = time.monotonic()
+        self.started, self.wall_before = time.perf_counter(), 0.0  # the latter: before a resume
         # The running phase's name and its optimiser state for a checkpoint; a resumed run's state
         # for the phase it stopped in, taken up when that phase starts.
         self.phase: tuple[str, Callable[[], dict]] = ("adam", dict)
@@ -314,7 +315,7 @@ class _Run:
             losses=self.losses[: self.step].cpu(), lrs=self.lrs[: self.step], val_steps=self.val_steps,
             val_losses=self.val_losses, best_loss=self.best_loss, best_step=self.best_step,
             best_state=self.best_state, front=None if self.front is None else self.front.cpu(),
-            rollback=self.rollback.state(),
+            rollback=self.rollback.state(), wall=self.wall_time(),
         ))
         self.last_checkpoint = time.monotonic()
 
@@ -331,6 +332,7 @@ class _Run:
         if state["front"] is not None:
             self.front = state["front"].to(self.losses.device)
         self.rollback.load_state(state["rollback"])
+        self.wall_before = float(state["wall"])
         self.resumed = state
 
     def _validate(self) -> None:
@@ -346,6 +348,10 @@ class _Run:
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, self.step
             self.best_state = copy.deepcopy(self.model.state_dict())
+
+    def wall_time(self) -> float:
+        """Seconds of training so far, the interrupted runs before a resume included."""
+        return self.wall_before + time.perf_counter() - self.started
 
     def restore_best(self) -> None:
         if self.best_state is not None:

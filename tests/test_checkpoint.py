@@ -53,6 +53,7 @@ def test_a_resumed_run_ends_with_the_same_weights_bit_for_bit(tmp_path, stop_at,
     assert torch.equal(weights(resumed), weights(straight))
     assert torch.equal(torch.as_tensor(resumed.history["loss"]), torch.as_tensor(straight.history["loss"]))
     assert resumed.history["validation/loss"] == straight.history["validation/loss"]
+    assert resumed.info["wall_time"] > read_checkpoint(ckpt.path, "k")["wall"] > 0   # time before counts
 
 
 def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
