@@ -155,8 +155,8 @@ class Readout(torch.autograd.Function):
     """The linear output layer on a jet, ``stack @ weight.T`` (R, N, c), without the bias.
 
     By hand because the backward's ``grad @ weight`` is a matmul with an inner size of c — for one
-    output channel a product of a column and a row, which BLAS does ~20× slower than a broadcast
-    multiply.
+    output channel a product of a column and a row, which BLAS does many times slower than a
+    broadcast multiply (3.3 ms against 0.13 ms for 16384 × 256 in a scratch timing).
     """
 
     @staticmethod
