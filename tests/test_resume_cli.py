@@ -30,7 +30,8 @@ output: {resolution: 21, checkpoint_every: 25}
 
 def solve(*args: str, cwd) -> subprocess.Popen:
     # One thread: the same order of floating-point sums in every process whatever else the machine
-    # runs (with two threads on a loaded machine the last bits once differed between two runs).
+    # runs (with two threads on a loaded machine a resumed and a straight run once differed in the
+    # last bits).
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-m", "sirenpde", "solve", *args, "--quiet"], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
