@@ -283,11 +283,10 @@ class _Run:
             self._validate()
         if self.callback is not None and (self.step % self.config.log_every == 0 or last):
             self.callback(Progress(self.step, self.losses.shape[0], float(self.losses[i, 0]), phase))
-        if self._checkpoint_due():
+        stopping = self.stop is not None and self.stop()
+        if self.checkpointing is not None and (stopping or self._checkpoint_due()):
             self.write_checkpoint()
-        if self.stop is not None and self.stop():
-            if self.checkpointing is not None:
-                self.write_checkpoint()
+        if stopping:
             raise _Stop
 
     def _enter(self, name: str, state: Callable[[], dict], load: Callable[[dict], None]) -> None:
@@ -299,8 +298,6 @@ class _Run:
 
     def _checkpoint_due(self) -> bool:
         c = self.checkpointing
-        if c is None:
-            return False
         by_count = c.every_steps is not None and self.step % c.every_steps == 0
         elapsed = time.monotonic() - self.last_checkpoint
         by_time = c.every_minutes is not None and elapsed >= 60 * c.every_minutes
