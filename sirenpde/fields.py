@@ -12,7 +12,8 @@ derivatives (N, c); normals (N, d) where the region has them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import torch
 
@@ -26,11 +27,14 @@ class Fields(ABC):
         x: the points, (N, d), in the problem's (physical) units.
         normals: outward unit normals (N, d) for boundary regions, else ``None``.
         axes: the coordinate names, e.g. ``("x", "y")`` or ``("x", "t")``.
+        data: values measured at the points, by name, each (N,) — set for regions of
+            measurements (:class:`~sirenpde.measurements.Measurements`), else empty.
     """
 
     x: torch.Tensor
     normals: torch.Tensor | None
     axes: tuple[str, ...]
+    data: Mapping[str, torch.Tensor] = MappingProxyType({})
 
     @property
     @abstractmethod

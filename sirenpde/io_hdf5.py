@@ -72,6 +72,7 @@ def save(
                     f.create_dataset(f"error_by_time/{name}", data=curve)
         _write_history(f.create_group("history"), solution.history)
         _write_model(f.create_group("model"), solution.model)
+        _write_unknowns(f, solution, grid)
     return errors
 
 
@@ -92,6 +93,17 @@ def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
         f.attrs["time_axis"] = solution.time_axis
     for key, value in solution.info.items():
         f.attrs[key] = value if value is not None else ""
+
+
+def _write_unknowns(f: h5py.File, solution: Solution, grid) -> None:
+    """An inverse problem's fitted scalars (attributes of ``/parameters/<name>``) and coefficient
+    fields (``/unknowns/<name>`` on the grid)."""
+    for name, entry in solution.parameters.items():
+        group = f.create_group(f"parameters/{name}")
+        for key, value in entry.items():
+            group.attrs[key] = value
+    for name, values in solution.unknown_fields_on_grid(grid).items():
+        f.create_dataset(f"unknowns/{name}", data=values, compression="gzip")
 
 
 def _write_grid(f: h5py.File, grid) -> None:
@@ -149,6 +161,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         is_complex = bool(f.attrs.get("complex", False))
         info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
         time_axis = f.attrs.get("time_axis")
+        parameters = {name: {k: _plain(v) for k, v in group.attrs.items()}
+                      for name, group in f.get("parameters", {}).items()}
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
     if splitting is not None:
@@ -157,7 +171,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         model = FactoredModel(model, DistanceFactor.from_description(json.loads(factor)))
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
-                    complex=is_complex, time_axis=None if time_axis is None else str(time_axis))
+                    complex=is_complex, time_axis=None if time_axis is None else str(time_axis),
+                    parameters=parameters)
 
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",

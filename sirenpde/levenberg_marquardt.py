@@ -44,6 +44,12 @@ def check_least_squares(problem: Problem, model: nn.Module) -> None:
             f"lm_steps needs a sirenpde.SIREN (its Jacobian comes from the forward derivative engine);"
             f" found {type(model).__name__}; use lbfgs_steps instead"
         )
+    if problem.unknowns is not None and any(True for _ in problem.unknowns.parameters()):
+        raise ValueError("lm_steps fits the network's weights only, and this problem has learnable"
+                         " unknowns; use lbfgs_steps instead")
+    with_data = [c.name for c in problem.constraints if c.region.has_data]
+    if with_data:
+        raise ValueError(f"lm_steps cannot fit measurements ({', '.join(with_data)}); use lbfgs_steps instead")
     l1 = [c.name for c in problem.constraints if getattr(c, "norm", "l2") != "l2"]
     if l1:
         raise ValueError(

@@ -6,7 +6,8 @@ so derivatives common to them are computed once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import torch
 
@@ -28,12 +29,14 @@ SIREN, else autograd)."""
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """Points drawn from one region for the constraints that share it."""
+    """Points drawn from one region for the constraints that share it, and the values measured at
+    them (``data``: name → (N,), for regions of measurements)."""
 
     region: Region
     x: torch.Tensor
     normals: torch.Tensor | None
     constraints: tuple[AbstractConstraint, ...]
+    data: Mapping[str, torch.Tensor] = field(default_factory=dict)
 
 
 def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list[Batch]:
@@ -43,8 +46,8 @@ def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list
         groups.setdefault((id(c.region), int(c.points)), []).append(c)
     batches = []
     for (_, n), members in groups.items():
-        x, normals = members[0].region.sample(max(1, round(n * scale)), sampler)
-        batches.append(Batch(members[0].region, x, normals, tuple(members)))
+        x, normals, data = members[0].region.draw(max(1, round(n * scale)), sampler)
+        batches.append(Batch(members[0].region, x, normals, tuple(members), dict(data)))
     return batches
 
 
@@ -62,7 +65,10 @@ def make_fields(
         fields = ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets)
     else:
         fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
-    return ComplexFields(fields) if problem.complex else fields
+    fields = ComplexFields(fields) if problem.complex else fields
+    if batch.data:
+        fields.data = batch.data
+    return fields
 
 
 def evaluate_losses(

@@ -34,6 +34,10 @@ class Problem:
             :func:`~sirenpde.build_model` (see :mod:`sirenpde.source_splitting`).
         factor: a closed-form factor the network's output is multiplied by (see
             :mod:`sirenpde.factored`); not together with ``known_part``.
+        unknowns: learnable quantities the residuals use besides the network — scalar
+            parameters, coefficient networks (see :class:`~sirenpde.unknowns.Unknowns`).
+            :func:`~sirenpde.train` fits them together with the network, in place, like the model
+            it is given; the solution reports their values.
     """
 
     domain: AbstractDomain
@@ -47,6 +51,7 @@ class Problem:
     wavenumber: float | None = None
     known_part: torch.nn.Module | None = None
     factor: torch.nn.Module | None = None
+    unknowns: torch.nn.Module | None = None
 
     @property
     def channels(self) -> int:

@@ -9,6 +9,7 @@ derivatives.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -19,7 +20,13 @@ __all__ = ["Region", "Interior", "Boundary", "PointSet"]
 
 
 class Region(ABC):
-    """Somewhere points can be drawn from."""
+    """Somewhere points can be drawn from.
+
+    Attributes:
+        has_data: its draws carry measured values (:meth:`draw`).
+    """
+
+    has_data: bool = False
 
     @abstractmethod
     def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -28,6 +35,14 @@ class Region(ABC):
     @abstractmethod
     def describe(self) -> str:
         """A short human-readable name, used in logs and errors."""
+
+    def draw(
+        self, n: int, sampler: Sampler
+    ) -> tuple[torch.Tensor, torch.Tensor | None, Mapping[str, torch.Tensor]]:
+        """:meth:`sample`, plus the values measured at the points, by name, each (n,): empty except
+        for regions of measurements (:class:`~sirenpde.measurements.Measurements`)."""
+        x, normals = self.sample(n, sampler)
+        return x, normals, {}
 
 
 @dataclass(frozen=True, eq=False)

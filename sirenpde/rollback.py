@@ -41,10 +41,10 @@ class Rollback:
     def keep(self, run, optimizer) -> None:
         """Copy what a rollback restores (``run`` is the trainer's run state) — unless a weight is
         already NaN or infinite, which would make it no good state to go back to."""
-        if not all(bool(torch.isfinite(p).all()) for p in run.model.parameters()):
+        if not all(bool(torch.isfinite(p).all()) for p in run.weights.parameters()):
             return
         self._kept = copy.deepcopy(dict(
-            step=run.step, model=run.model.state_dict(), optimizer=optimizer.state_dict(),
+            step=run.step, model=run.weights.state_dict(), optimizer=optimizer.state_dict(),
             sampler=run.sampler.state(), val=len(run.val_steps),
             best=(run.best_loss, run.best_step, run.best_state),
         ))
@@ -61,7 +61,7 @@ class Rollback:
         log.warning("%s at step %d: back to step %d with the learning rate times %g (rollback %d of %d)",
                     what, run.step + 1, kept["step"], self.lr_scale, self.retries, self.max_retries)
         run.step = kept["step"]
-        run.model.load_state_dict(kept["model"])
+        run.weights.load_state_dict(kept["model"])
         optimizer.load_state_dict(copy.deepcopy(kept["optimizer"]))
         run.sampler.load_state(copy.deepcopy(kept["sampler"]))
         del run.val_steps[kept["val"]:], run.val_losses[kept["val"]:]

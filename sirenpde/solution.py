@@ -86,6 +86,9 @@ class Solution:
         complex: the network's channels are (real, imaginary) pairs of complex fields.
         time_axis: the name of the time coordinate (always the last axis) of a space-time
             solution; by default the last axis when ``domain`` is a :class:`~sirenpde.SpaceTime`.
+        unknowns: the fitted unknowns of an inverse problem (:class:`~sirenpde.unknowns.Unknowns`).
+        parameters: the fitted scalars' report, name → {value, initial, exact, relative_error};
+            by default taken from ``unknowns`` (a loaded file passes it directly).
     """
 
     def __init__(
@@ -104,6 +107,8 @@ class Solution:
         reference: Reference | None = None,
         error_mask: ErrorMask | None = None,
         time_axis: str | None = None,
+        unknowns: torch.nn.Module | None = None,
+        parameters: dict[str, dict[str, float]] | None = None,
     ):
         self.model = model.eval()
         self.reference, self.error_mask = reference, error_mask
@@ -119,6 +124,9 @@ class Solution:
         if time_axis is not None and time_axis != self.axes[-1]:
             raise ValueError(f"the time axis must be the last axis {self.axes[-1]!r}; found {time_axis!r}")
         self.time_axis = time_axis
+        self.unknowns = unknowns
+        self.parameters = parameters if parameters is not None else (
+            unknowns.report() if unknowns is not None else {})
 
     @property
     def _param(self) -> torch.Tensor:
@@ -154,6 +162,19 @@ class Solution:
 
     def _channels(self, v: torch.Tensor) -> torch.Tensor:
         return to_complex(v) if self.complex else v
+
+    def unknown_fields_on_grid(self, grid: Grid) -> dict[str, np.ndarray]:
+        """Each fitted coefficient field (an inverse problem's m(x)) on the grid, NaN outside."""
+        if self.unknowns is None or not len(self.unknowns.fields):
+            return {}
+        p = next(self.unknowns.parameters())
+        x = torch.as_tensor(grid.points(), dtype=p.dtype, device=p.device)
+        out = {}
+        with torch.no_grad():
+            for name in self.unknowns.fields:
+                values = self.unknowns.field(name, x).cpu().numpy().reshape(grid.shape)
+                out[name] = np.where(grid.mask, values, np.nan)
+        return out
 
     def grid(self, resolution: int | Sequence[int] | None = None) -> Grid:
         """A grid over the bounding box; ``resolution`` points per axis (an int or one per axis)."""

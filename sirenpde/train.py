@@ -95,6 +95,8 @@ def train(
     if model is None:
         model = build_model(problem, model_config or ModelConfig(), seed=config.seed)
     model = model.to(device=device, dtype=dtype)
+    if problem.unknowns is not None:
+        problem.unknowns.to(device=device, dtype=dtype)  # in place: the residuals hold its parameters
     if config.lm_steps > 0:
         check_least_squares(problem, model)  # before any training time is spent
     generator = torch.Generator(device=device).manual_seed(config.seed)
@@ -135,7 +137,8 @@ def train(
     log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",
              config.steps, config.lm_steps, config.lbfgs_steps, wall, run.best_loss, run.best_step)
     solution = Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
-                        kind=problem.kind, history=run.history(), info=info, complex=problem.complex)
+                        kind=problem.kind, history=run.history(), info=info, complex=problem.complex,
+                        unknowns=problem.unknowns)
     if stopped:
         raise TrainingInterrupted(solution)
     return solution
@@ -178,6 +181,9 @@ class _Run:
     def __init__(self, problem, model, config: TrainConfig, validation: list[Batch], callback, sampler,
                  checkpointing: Checkpointing | None, stop: Callable[[], bool] | None):
         self.problem, self.model, self.config = problem, model, config
+        # Everything trained: the network, and the problem's unknowns when it has some.
+        self.weights = model if problem.unknowns is None else torch.nn.ModuleDict(
+            {"network": model, "unknowns": problem.unknowns})
         self.validation, self.callback = validation, callback
         self.sampler, self.checkpointing, self.stop = sampler, checkpointing, stop
         self.rollback = Rollback(config.max_retries)
@@ -204,7 +210,7 @@ class _Run:
 
     def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
-        optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        optimizer = torch.optim.Adam(self.weights.parameters(), lr=cfg.lr)
         self._enter("adam", optimizer.state_dict, optimizer.load_state_dict)
         schedule = cfg.lr_factor
         if causal is not None and self.front is None:
@@ -232,7 +238,7 @@ class _Run:
                 self.front[step] = weights.mean()
             total.backward()
             if cfg.clip is not None:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+                torch.nn.utils.clip_grad_norm_(self.weights.parameters(), cfg.clip)
             optimizer.step()
             self._record(total, parts, lr, "adam")
 
@@ -247,18 +253,19 @@ class _Run:
 
     def lbfgs(self, batches: list[Batch]) -> None:
         cfg = self.config
-        optimizer = torch.optim.LBFGS(self.model.parameters(), lr=1.0, max_iter=cfg.lbfgs_inner,
+        optimizer = torch.optim.LBFGS(self.weights.parameters(), lr=1.0, max_iter=cfg.lbfgs_inner,
                                       history_size=50, line_search_fn="strong_wolfe",
                                       tolerance_grad=0.0, tolerance_change=0.0)
         last: dict = {}
 
         def restore(state: dict) -> None:  # the fixed batch it was polishing, and its history
-            batches[:] = [dataclasses.replace(b, x=x.to(b.x), normals=None if n is None else n.to(b.x))
-                          for b, (x, n) in zip(batches, state["batches"], strict=True)]
+            batches[:] = [dataclasses.replace(b, x=x.to(b.x), normals=None if n is None else n.to(b.x),
+                                              data={k: v.to(b.x.device) for k, v in data.items()})
+                          for b, (x, n, data) in zip(batches, state["batches"], strict=True)]
             optimizer.load_state_dict(state["lbfgs"])
 
         self._enter("lbfgs", lambda: {"lbfgs": optimizer.state_dict(),
-                                      "batches": [[b.x, b.normals] for b in batches]}, restore)
+                                      "batches": [[b.x, b.normals, dict(b.data)] for b in batches]}, restore)
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
@@ -308,7 +315,7 @@ class _Run:
         name, optimizer_state = self.phase
         write_checkpoint(self.checkpointing.path, dict(
             key=self.checkpointing.key, step=self.step, phase=name, optimizer=optimizer_state(),
-            model=self.model.state_dict(), sampler=self.sampler.state(),
+            model=self.weights.state_dict(), sampler=self.sampler.state(),
             losses=self.losses[: self.step].cpu(), lrs=self.lrs[: self.step], val_steps=self.val_steps,
             val_losses=self.val_losses, best_loss=self.best_loss, best_step=self.best_step,
             best_state=self.best_state, front=None if self.front is None else self.front.cpu(),
@@ -319,7 +326,7 @@ class _Run:
     def restore(self, state: dict) -> None:
         """Take up a checkpoint written by :meth:`write_checkpoint` for the same configuration."""
         self.step = int(state["step"])
-        self.model.load_state_dict(state["model"])
+        self.weights.load_state_dict(state["model"])
         self.sampler.load_state(state["sampler"])
         self.losses[: self.step] = state["losses"].to(self.losses)
         self.lrs[: self.step] = state["lrs"]
@@ -344,7 +351,7 @@ class _Run:
         self.val_losses.append(loss)
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, self.step
-            self.best_state = copy.deepcopy(self.model.state_dict())
+            self.best_state = copy.deepcopy(self.weights.state_dict())
 
     def wall_time(self) -> float:
         """Seconds of training so far, the interrupted runs before a resume included."""
@@ -352,7 +359,7 @@ class _Run:
 
     def restore_best(self) -> None:
         if self.best_state is not None:
-            self.model.load_state_dict(self.best_state)
+            self.weights.load_state_dict(self.best_state)
 
     def history(self) -> dict:
         losses = self.losses[: self.step].cpu().numpy()
