@@ -159,6 +159,10 @@ def _solve(args) -> int:
         times, by_field = curve
         for name, e in by_field.items():
             print(f"relative L2 error of {name} at {solution.time_axis} = {times[-1]:g}: {e[-1]:.3e}")
+    for name, entry in solution.parameters.items():
+        known = (f" (exact {entry['exact']:.6g}, relative error {entry['relative_error']:.3e})"
+                 if "exact" in entry else "")
+        print(f"fitted {name} = {entry['value']:.6g}{known}")
     for path, mesh in meshes:
         closed = "watertight" if mesh.is_watertight() else "NOT watertight"
         print(f"wrote {path} ({len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {closed})")

@@ -13,7 +13,7 @@ import ast
 import functools
 import keyword
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -82,7 +82,10 @@ class _Scope:
 
     text: str
     names: tuple[str, ...]
+    operators: frozenset[str] = frozenset()
+    operands: tuple[str, ...] = ()
     used: set[str] = field(default_factory=set)
+    quantities: set[str] = field(default_factory=set)
     has_complex: bool = False
     reads: int = 0  # variable references compiled so far
 
@@ -222,8 +225,10 @@ def _build_call(node: ast.Call, scope: _Scope) -> _Fn:
             scope.build(func)  # a forbidden callee such as `os.system` makes the clearer message
         found = f"call of a computed function {scope.segment(node)}"
         raise _error(text, found, "a function name followed by arguments, like sin(x)")
+    if func.id in scope.operators or (func.id == VECTOR_NORM and _is_gradient(node, scope)):
+        return _build_quantity(node, scope)
     if func.id not in FUNCTIONS:
-        expected = f"one of: {', '.join(sorted(FUNCTIONS))}"
+        expected = f"one of: {', '.join(sorted((*FUNCTIONS, *scope.operators)))}"
         raise _error(text, f"'{func.id}' is not an allowed function", expected)
     if node.keywords:
         found = f"keyword argument {scope.segment(node.keywords[0])} of '{func.id}'"
@@ -234,6 +239,55 @@ def _build_call(node: ast.Call, scope: _Scope) -> _Fn:
         found = f"'{func.id}' takes {arity} argument{'s' * (arity > 1)}, found {len(args)}"
         raise _error(text, found, f"a call like {func.id}({', '.join('abc'[:arity])})")
     return lambda ctx: fn(*[_num(arg(ctx), ctx) for arg in args])
+
+
+VECTOR_NORM = "norm"
+VECTOR_OPERATOR = "grad"  # the one operator whose value is a vector: usable only as norm(grad(u))
+
+
+def _is_gradient(node: ast.Call, scope: _Scope) -> bool:
+    arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+    return (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == VECTOR_OPERATOR
+            and VECTOR_OPERATOR in scope.operators)
+
+
+def _build_quantity(node: ast.Call, scope: _Scope) -> _Fn:
+    """``dx(u)``, ``lap(u)``, ``norm(grad(u))``: a derivative of a field, read from the inputs under
+    its own text, which the caller computes (see :attr:`Expression.used_quantities`)."""
+    op = node.func.id
+    if op == VECTOR_NORM:  # norm(grad(u)), recognised by _is_gradient
+        key = f"{VECTOR_NORM}({_field_key(node.args[0], scope)})"
+    elif op == VECTOR_OPERATOR:
+        found = f"{scope.segment(node)}, a vector,"
+        expected = "its length norm(grad(u)), or a component such as dx(u)"
+        raise _error(scope.text, f"{found} used as a number", expected)
+    else:
+        key = _field_key(node, scope)
+    scope.quantities.add(key)
+    scope.reads += 1
+    return _reader(key, scope.text)
+
+
+def _field_key(node: ast.Call, scope: _Scope) -> str:
+    """``op(u)`` for an operator applied to one field name; anything else is refused."""
+    op, operands = node.func.id, ", ".join(scope.operands) or "none"
+    if node.keywords or len(node.args) != 1:
+        found = f"'{op}' takes one field, found {scope.segment(node)}"
+        raise _error(scope.text, found, f"a call like {op}(u)")
+    arg = node.args[0]
+    if not isinstance(arg, ast.Name) or arg.id not in scope.operands:
+        expected = f"{op} of a field ({operands}), like {op}(u)"
+        raise _error(scope.text, f"{op} of {scope.segment(arg)}", expected)
+    return f"{op}({arg.id})"
+
+
+def _reader(key: str, text: str) -> _Fn:
+    def quantity(ctx: _Ctx) -> torch.Tensor:
+        if key not in ctx.env:
+            raise _error(text, f"{key} missing from the inputs", "the caller to compute it")
+        return ctx.env[key]
+
+    return quantity
 
 
 _BUILDERS: dict[type[ast.AST], Callable[[Any, _Scope], _Fn]] = {
@@ -278,12 +332,12 @@ def _check_size(root: ast.expr, text: str) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, ast.expr))
 
 
-def _check_names(names: tuple[str, ...], text: str) -> None:
+def _check_names(names: tuple[str, ...], text: str, operators: frozenset[str] = frozenset()) -> None:
     # The names are not in the text, so the message does not quote it.
     for name in names:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             raise ExpressionError(text, f"variable name {name!r}; expected identifiers like x, y, t")
-        if name in CONSTANTS or name in FUNCTIONS:
+        if name in CONSTANTS or name in FUNCTIONS or name in operators or (operators and name == VECTOR_NORM):
             raise ExpressionError(text, f"variable name '{name}' shadows a built-in; expected another name")
     if len(set(names)) != len(names):
         raise ExpressionError(text, f"repeated variable names {names}; expected distinct names")
@@ -312,11 +366,18 @@ class Expression:
     _fn: _Fn = field(repr=False, compare=False)
     _used: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _complex: bool = field(default=False, repr=False, compare=False)
+    _quantities: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def used_names(self) -> frozenset[str]:
         """The variables the formula actually refers to."""
         return self._used
+
+    @property
+    def used_quantities(self) -> frozenset[str]:
+        """The derivative operators it applies, by their text (``"dx(u)"``, ``"lap(u)"``,
+        ``"norm(grad(u))"``): the caller passes each one's values under that key."""
+        return self._quantities
 
     @property
     def is_complex(self) -> bool:
@@ -351,17 +412,23 @@ class Expression:
         return value
 
 
-def compile_expression(text: str | int | float, names: Sequence[str]) -> Expression:
+def compile_expression(
+    text: str | int | float, names: Sequence[str], operators: Iterable[str] = (), operands: Sequence[str] = ()
+) -> Expression:
     """Compile a user formula, such as ``sin(pi*x)*cos(2*pi*y)``, without executing it.
 
     Allowed: numbers (``2``, ``0.5``, ``1e-3``, ``2j``), the variables in ``names``, the constants
     ``pi`` and ``e``, ``+ - * / ** %``, comparisons (chains too), ``and or not``, parentheses and
-    calls with positional arguments of the functions in ``FUNCTIONS``.
+    calls with positional arguments of the functions in ``FUNCTIONS``; and, when given, the
+    ``operators`` applied to one of the ``operands`` (``dx(u)``; ``grad`` only as ``norm(grad(u))``).
 
     Args:
         text: The formula, surrounding whitespace ignored; a number (as YAML gives
             ``value: 0``) is a constant.
         names: The variables the formula may use, e.g. ``("x", "y")``.
+        operators: Names of derivative operators, e.g. ``("dx", "dxx", "lap", "grad")``; a call
+            ``op(u)`` becomes the input named ``"op(u)"`` (see :attr:`Expression.used_quantities`).
+        operands: The names operators apply to (the fields), among ``names``.
 
     Returns:
         The compiled :class:`Expression`.
@@ -372,11 +439,14 @@ def compile_expression(text: str | int | float, names: Sequence[str]) -> Express
     names = tuple(names)
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise _error(repr(text), f"a {type(text).__name__}", "a formula string or a number")
-    _check_names(names, str(text))
+    operators = frozenset(operators)
+    _check_names(names, str(text), operators)
+    if not set(operands) <= set(names):
+        raise ValueError(f"operands {sorted(set(operands) - set(names))} are not among the names")
     if not isinstance(text, str):
         # No parsing: str(nan) or str(inf) would not even parse back.
         return Expression(str(text), names, _constant(_as_float(text, str(text))))
     text = text.strip()  # a leading space would be an "unexpected indent" to the parser
-    scope = _Scope(text, names)
+    scope = _Scope(text, names, operators, tuple(operands))
     fn = scope.build(_parse(text))
-    return Expression(text, names, fn, frozenset(scope.used), scope.has_complex)
+    return Expression(text, names, fn, frozenset(scope.used), scope.has_complex, frozenset(scope.quantities))

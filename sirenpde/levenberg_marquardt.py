@@ -49,7 +49,8 @@ def check_least_squares(problem: Problem, model: nn.Module) -> None:
                          " unknowns; use lbfgs_steps instead")
     with_data = [c.name for c in problem.constraints if c.region.has_data]
     if with_data:
-        raise ValueError(f"lm_steps cannot fit measurements ({', '.join(with_data)}); use lbfgs_steps instead")
+        raise ValueError(f"lm_steps cannot fit measurements ({', '.join(with_data)});"
+                         " use lbfgs_steps instead")
     l1 = [c.name for c in problem.constraints if getattr(c, "norm", "l2") != "l2"]
     if l1:
         raise ValueError(

@@ -70,7 +70,8 @@ def _read_csv(path: Path, columns: tuple[str, ...] | None) -> dict[str, np.ndarr
 
 def _read_npy(path: Path, columns: tuple[str, ...] | None) -> dict[str, np.ndarray]:
     if columns is None:
-        raise MeasurementFileError(f"a .npy array has no column names; list them in `columns` for {str(path)!r}")
+        raise MeasurementFileError(f"a .npy array has no column names; list them in `columns` for"
+                                   f" {str(path)!r}")
     try:
         values = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
@@ -154,10 +155,12 @@ class Measurements(Region):
 
     def __post_init__(self) -> None:
         if self.points.ndim != 2 or len(self.points) == 0:
-            raise ValueError(f"measurements need points of shape (N, d), N ≥ 1; found {tuple(self.points.shape)}")
+            raise ValueError("measurements need points of shape (N, d), N ≥ 1;"
+                             f" found {tuple(self.points.shape)}")
         for name, v in self.values.items():
             if v.shape != (len(self.points),):
-                raise ValueError(f"measured {name!r} has shape {tuple(v.shape)}; expected ({len(self.points)},),"
+                raise ValueError(f"measured {name!r} has shape {tuple(v.shape)};"
+                                 f" expected ({len(self.points)},),"
                                  " one value per point")
 
     @classmethod

@@ -78,6 +78,7 @@ class Unknowns(nn.Module):
             entry = {"value": value, "initial": self.initial[name]}
             if name in self.exact:
                 exact = self.exact[name]
-                entry.update(exact=exact, relative_error=abs(value - exact) / abs(exact) if exact else math.nan)
+                error = abs(value - exact) / abs(exact) if exact else math.nan
+                entry.update(exact=exact, relative_error=error)
             out[name] = entry
         return out

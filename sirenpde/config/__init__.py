@@ -19,6 +19,7 @@ from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
 from ..solution import ErrorMask, Reference
 from .compile import Compiler
+from .custom import CustomFile
 from .eikonal import EikonalFile
 from .errors import ConfigError
 from .helmholtz import HelmholtzFile
@@ -32,7 +33,7 @@ from .yaml_source import YamlSource, parse_yaml, read_yaml
 __all__ = ["ConfigError", "RunSpec", "load_problem_file", "load_problem_text", "FAMILIES"]
 
 FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": HelmholtzFile, "wave": WaveFile,
-                                       "sdf": SdfFile, "eikonal": EikonalFile}
+                                       "sdf": SdfFile, "eikonal": EikonalFile, "custom": CustomFile}
 """``problem:`` values and the schema of their files."""
 
 

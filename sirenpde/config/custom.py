@@ -1,0 +1,246 @@
+"""The ``problem: custom`` file: fields, parameters and constraints written as residual expressions.
+
+    fields: [u]
+    parameters: {nu: 0.01/pi, lam: {initial: 0.5, exact: 1.0}}
+    constraints:
+      pde:     {region: interior, residual: "dt(u) + lam*u*dx(u) - nu*dxx(u)", points: 2000}
+      initial: {region: initial,  residual: "u + sin(pi*x)"}
+      sensors: {region: {data: {file: data/u.csv}}, residual: "u - u_obs"}
+
+The language is in docs/constraint-language.md; the operators in :mod:`sirenpde.expression_residual`.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BeforeValidator, Field, model_validator
+
+from ..coefficients import normal_names
+from ..constraints import Constraint
+from ..expression_residual import ExpressionResidual, operator_names
+from ..expression_vocabulary import CONSTANTS, FUNCTIONS
+from ..expressions import VECTOR_NORM, ExpressionError, compile_expression
+from ..measurements import MeasurementFileError, Measurements, read_table
+from ..problem import Problem
+from ..regions import Boundary, Interior, Region
+from ..settings import ModelConfig
+from ..siren import SIREN
+from ..solution import Reference
+from ..unknowns import Unknowns
+from .compile import Compiler
+from .schema import Built, Expr, FileBase, GriddedNode, PointCount, Section, Weight, expression_input
+
+__all__ = ["CustomFile"]
+
+
+class UnknownNode(Section):
+    """A learnable scalar (``initial``, optionally ``exact`` and ``positive``) or coefficient field
+    (``network``: the settings of its own SIREN)."""
+
+    initial: float | None = None
+    exact: float | None = None
+    positive: bool = False
+    network: ModelConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> UnknownNode:
+        if (self.initial is None) == (self.network is None):
+            raise ValueError("an unknown is a scalar with `initial:` or a field with `network:`; give one")
+        if self.network is not None and (self.exact is not None or self.positive):
+            raise ValueError("`exact` and `positive` apply to scalar unknowns, not to a `network`")
+        return self
+
+
+def _parameter_input(value: Any) -> Any:
+    return value if isinstance(value, dict) else expression_input(value)
+
+
+Parameter = Annotated[UnknownNode | Expr, BeforeValidator(_parameter_input)]
+
+
+class DataNode(Section):
+    file: str
+    columns: list[str] | None = None
+
+
+class DataRegionNode(Section):
+    data: DataNode
+
+
+class ConstraintNode(Section):
+    region: str | DataRegionNode = "interior"
+    residual: Expr | Annotated[list[Expr], Field(min_length=1)]
+    points: PointCount = 1000
+    weight: Weight = 1.0
+
+
+class CustomFile(FileBase):
+    """Any PDE: residual expressions of the fields and their derivatives, each on a region."""
+
+    problem: Literal["custom"]
+    fields: Annotated[list[str], Field(min_length=1)] | dict[str, Literal["real", "complex"]] = ["u"]
+    parameters: dict[str, Parameter] = {}
+    constraints: Annotated[dict[str, ConstraintNode], Field(min_length=1)]
+    exact: Expr | dict[str, Expr] | None = None
+    reference: GriddedNode | None = None
+
+    def build_run(self, compile_: Compiler) -> Built:
+        names = _Names(self, compile_)
+        domain = self.domain.domain
+        regions: dict[str, Region] = {}
+        constraints = []
+        for name, node in self.constraints.items():
+            key = ("constraints", name)
+            region = self._region(compile_, key + ("region",), node.region, regions)
+            residual = self._residual(compile_, key + ("residual",), node.residual, region, names)
+            constraints.append(Constraint(name, region, residual, node.points, node.weight, self.norm))
+        problem = Problem(domain, tuple(constraints), axes=compile_.axes, fields=names.fields,
+                          exact=self._exact(compile_, names.fields), kind="custom",
+                          spatial_axes=names.spatial, complex=names.complex, unknowns=names.unknowns)
+        return Built(problem, reference=self._reference(compile_, names))
+
+    def _region(self, compile_: Compiler, key: tuple, spec: str | DataRegionNode, regions: dict) -> Region:
+        """The region named ``spec`` — shared by every constraint that names it, so they share points."""
+        label = spec if isinstance(spec, str) else f"data:{spec.data.file}:{spec.data.columns}"
+        if label not in regions:
+            regions[label] = _make_region(compile_, key, spec, self.domain.domain)
+        return regions[label]
+
+    def _residual(self, compile_: Compiler, key: tuple, text, region: Region, names: _Names):
+        texts = text if isinstance(text, list) else [text]
+        keys = [key + (i,) for i in range(len(texts))] if isinstance(text, list) else [key]
+        parts = [names.residual(compile_, k, t, region) for k, t in zip(keys, texts, strict=True)]
+        if len(parts) == 1:
+            return parts[0]
+        return lambda u: torch.stack([part(u) for part in parts], dim=1)
+
+    def _exact(self, compile_: Compiler, fields: tuple[str, ...]):
+        if self.exact is None:
+            return None
+        given = self.exact if isinstance(self.exact, dict) else {fields[0]: self.exact}
+        if not isinstance(self.exact, dict) and len(fields) > 1:
+            raise compile_.error(("exact",), f"expected one expression per field ({', '.join(fields)}),"
+                                 " as a mapping such as {u: ..., v: ...}")
+        if set(given) != set(fields):
+            raise compile_.error(("exact",), f"expected an expression for each field ({', '.join(fields)}),"
+                                 f" found {', '.join(given)}")
+        keys = {f: ("exact", f) if isinstance(self.exact, dict) else ("exact",) for f in fields}
+        columns = [compile_(keys[f], given[f]) for f in fields]
+        return lambda x: torch.stack([c(x) for c in columns], dim=1)
+
+    def _reference(self, compile_: Compiler, names: _Names) -> Reference | None:
+        if self.reference is None:
+            return None
+        if self.exact is not None:
+            raise compile_.error(("reference",), "both `exact:` and `reference:` are given; remove one")
+        if len(names.fields) != 1 or names.complex:
+            raise compile_.error(("reference",), "a gridded reference holds one real field; this problem"
+                                 f" has {', '.join(names.fields)}")
+        medium = compile_.gridded(("reference",), self.reference, self.domain.domain.dim)
+
+        def values(points: np.ndarray) -> np.ndarray:
+            return medium(torch.as_tensor(points, dtype=torch.float64)).numpy()
+
+        return Reference(f"file {self.reference.file}", values)
+
+
+def _make_region(compile_: Compiler, key: tuple, spec: str | DataRegionNode, domain) -> Region:
+    if isinstance(spec, DataRegionNode):
+        data = spec.data
+        try:
+            table = read_table(compile_.path(data.file), data.columns)
+            return Measurements.from_table(table, compile_.axes)
+        except (MeasurementFileError, ValueError) as err:
+            raise compile_.error(key + ("data", "file"), str(err)) from None
+    if spec == "interior":
+        return Interior(domain)
+    if spec in ("boundary", *domain.boundary_parts(), *domain.boundary_groups()):
+        return Boundary(domain, compile_.boundary_part(key, domain, spec))
+    valid = ", ".join(("interior", "boundary", *domain.boundary_parts(), *domain.boundary_groups()))
+    raise compile_.error(key, f"unknown region {spec!r}; expected one of: {valid},"
+                         " or {data: {file: ...}}")
+
+
+class _Names:
+    """Every name a residual may use, checked once against each other: axes, normals, fields,
+    constants, unknowns; and what they build (the unknowns, the spatial axes)."""
+
+    def __init__(self, spec: CustomFile, compile_: Compiler):
+        self.axes = compile_.axes
+        self.spatial = self.axes[:-1] if spec.domain.spacetime is not None else None
+        kinds = spec.fields if isinstance(spec.fields, dict) else dict.fromkeys(spec.fields, "real")
+        if len(set(kinds.values())) > 1:
+            raise compile_.error(("fields",), "fields must be all real or all complex; found"
+                                 f" {', '.join(f'{k}: {v}' for k, v in kinds.items())}")
+        self.fields, self.complex = tuple(kinds), "complex" in kinds.values()
+        operators = operator_names(self.axes, normals=True)
+        if len(set(operators)) != len(operators):
+            raise compile_.error(("axes",), f"axis names {list(self.axes)} make two operators of the same"
+                                 " name (such as dxx for x and xx); rename an axis")
+        taken = {**dict.fromkeys(self.axes, "an axis"), **dict.fromkeys(normal_names(self.axes), "a normal"),
+                 **dict.fromkeys((*CONSTANTS, *FUNCTIONS, *operators, VECTOR_NORM), "built in")}
+        for name in self.fields:
+            self._check(compile_, ("fields",), name, taken)
+            taken[name] = "a field"
+        self.constants: dict[str, complex | float] = {}
+        scalars, networks, exact, positive = {}, {}, {}, []
+        for name, node in spec.parameters.items():
+            key = ("parameters", name)
+            self._check(compile_, key, name, taken)
+            taken[name] = "a parameter"
+            if not isinstance(node, UnknownNode):
+                value = compile_.constant(key, node)
+                self.constants[name] = value.real if value.imag == 0 else value
+            elif node.network is None:
+                scalars[name] = node.initial
+                if node.exact is not None:
+                    exact[name] = node.exact
+                if node.positive:
+                    positive.append(name)
+            else:
+                networks[name] = _coefficient_network(node.network, spec, len(networks))
+        try:
+            learnt = scalars or networks
+            self.unknowns = Unknowns(scalars, networks, exact, tuple(positive)) if learnt else None
+        except ValueError as err:
+            raise compile_.error(("parameters",), str(err)) from None
+        self.scalars, self.networks = tuple(scalars), tuple(networks)
+
+    @staticmethod
+    def _check(compile_: Compiler, key: tuple, name: str, taken: dict) -> None:
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise compile_.error(key, f"name {name!r} is not usable in expressions; expected letters, digits"
+                                 " and _, not starting with a digit")
+        if name in taken:
+            raise compile_.error(key, f"name {name!r} is already {taken[name]}; choose another name")
+
+    def residual(self, compile_: Compiler, key: tuple, text, region: Region) -> ExpressionResidual:
+        normals = isinstance(region, Boundary)
+        data = tuple(region.values) if isinstance(region, Measurements) else ()
+        clash = set(data) & {*self.fields, *self.constants, *self.scalars, *self.networks}
+        if clash:
+            raise compile_.error(key, f"the measurements' column {sorted(clash)[0]!r} has the name of a field"
+                                 " or parameter; rename the column")
+        names = (*self.axes, *(normal_names(self.axes) if normals else ()), *self.fields, *self.constants,
+                 *self.scalars, *self.networks, *data)
+        try:
+            expression = compile_expression(text, names, operator_names(self.axes, normals), self.fields)
+        except ExpressionError as err:
+            raise compile_.error(key, str(err)) from None
+        return ExpressionResidual(expression, self.axes, self.fields, self.constants, self.scalars,
+                                  self.networks, self.unknowns)
+
+
+def _coefficient_network(config: ModelConfig, spec: CustomFile, index: int) -> SIREN:
+    """A SIREN for a coefficient field m(x): one output, inputs normalised by the domain's box,
+    seeded from the run's seed so that a file always starts from the same network."""
+    lo, hi = spec.domain.domain.bounds()
+    w0_initial = 30.0 if config.w0_initial == "auto" else float(config.w0_initial)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec.training.seed + 1 + index)
+        return SIREN(config.layers, len(lo), 1, w0=config.w0, w0_initial=w0_initial, bias=config.bias,
+                     initializer=config.initializer, c=config.c, bounds=(lo, hi))

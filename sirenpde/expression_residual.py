@@ -1,0 +1,103 @@
+"""A residual written as text — ``dt(u) + u*dx(u) - nu*dxx(u)`` — evaluated through the derivative seam.
+
+The text is compiled by :mod:`sirenpde.expressions` (never ``eval``); each derivative operator it
+applies becomes one request to the batch's :class:`~sirenpde.Fields`, so the forward engine serves
+it where it can and constraints on the same points share the work.
+
+Operators, for every axis ``a`` (``x``, ``t`` …) and field ``u``:
+
+====================  ==========================================================
+``da(u)``             ∂u/∂a                          (``dx(u)``, ``dt(u)``)
+``daa(u)``            ∂²u/∂a²                        (``dxx(u)``, ``dtt(u)``)
+``lap(u)``            Δu over the spatial axes (not ``t``)
+``dn(u)``             ∂u/∂n, the outward normal derivative (boundaries only)
+``norm(grad(u))``     |∇u| over the spatial axes
+====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from .expressions import VECTOR_NORM, VECTOR_OPERATOR, Expression
+from .fields import Fields
+
+__all__ = ["ExpressionResidual", "operator_names", "NORMAL_DERIVATIVE", "LAPLACIAN"]
+
+NORMAL_DERIVATIVE = "dn"
+LAPLACIAN = "lap"
+
+
+def operator_names(axes: Sequence[str], normals: bool) -> tuple[str, ...]:
+    """The operators a residual on these axes may apply; ``dn`` only where there are normals."""
+    ops = [f"d{a}" for a in axes] + [f"d{a}{a}" for a in axes] + [LAPLACIAN, VECTOR_OPERATOR]
+    return tuple(ops + ([NORMAL_DERIVATIVE] if normals else []))
+
+
+@dataclass(frozen=True, eq=False)
+class ExpressionResidual:
+    """A compiled residual: fields (N,) → the expression's values (N,).
+
+    Attributes:
+        expression: compiled with the names below as variables, and operators from
+            :func:`operator_names` applied to ``fields``.
+        axes: the coordinates, bound to the points' columns.
+        fields: the network's fields in channel order (values of complex ones are complex).
+        constants: name → a number.
+        scalars: names of learnable scalars, read from ``unknowns`` at every call.
+        coefficient_fields: names of learnable coefficient networks, evaluated at the points.
+        unknowns: the problem's :class:`~sirenpde.unknowns.Unknowns`, when it has any.
+    """
+
+    expression: Expression
+    axes: tuple[str, ...]
+    fields: tuple[str, ...]
+    constants: Mapping[str, complex | float] = field(default_factory=dict)
+    scalars: tuple[str, ...] = ()
+    coefficient_fields: tuple[str, ...] = ()
+    unknowns: torch.nn.Module | None = None
+
+    def __call__(self, u: Fields) -> torch.Tensor:
+        # The axes come first: the expression takes its dtype and device from its first input.
+        env: dict[str, torch.Tensor] = {a: u.x[:, i] for i, a in enumerate(self.axes)}
+        used = self.expression.used_names
+        for i, a in enumerate(self.axes):
+            if "n" + a in used:
+                env["n" + a] = u.normals[:, i].to(u.x.dtype)
+        for k, name in enumerate(self.fields):
+            if name in used:
+                env[name] = u.value[:, k]
+        for name in used & set(self.constants):
+            value = self.constants[name]
+            dtype = u.x.dtype.to_complex() if isinstance(value, complex) else u.x.dtype
+            env[name] = torch.tensor(value, dtype=dtype, device=u.x.device)
+        for name in used & set(self.scalars):
+            env[name] = self.unknowns.scalar(name)
+        for name in used & set(self.coefficient_fields):
+            env[name] = self.unknowns.field(name, u.x)
+        for name in used & set(u.data):
+            env[name] = u.data[name]
+        for key in self.expression.used_quantities:
+            env[key] = self._quantity(u, key)
+        return self.expression(env)
+
+    def _quantity(self, u: Fields, key: str) -> torch.Tensor:
+        """The values of ``op(f)`` (or ``norm(grad(f))``), (N,)."""
+        op, _, rest = key.partition("(")
+        if op == VECTOR_NORM:
+            name = rest.removeprefix(f"{VECTOR_OPERATOR}(").removesuffix("))")
+            k = self.fields.index(name)
+            spatial = list(u.laplacian_axes)
+            return torch.linalg.vector_norm(u.gradient[:, k][:, spatial], dim=1)
+        k = self.fields.index(rest.removesuffix(")"))
+        if op == LAPLACIAN:
+            return u.laplacian[:, k]
+        if op == NORMAL_DERIVATIVE:
+            return u.normal_derivative[:, k]
+        axis = op[1:]
+        if axis in self.axes:
+            return u.partial(axis)[:, k]
+        return u.second(axis[: len(axis) // 2])[:, k]
