@@ -17,6 +17,7 @@ from .pointcloud import PointCloud, read_point_cloud
 from .problem import Problem
 from .problems import PML, PointSource, eikonal, helmholtz, poisson, sdf, wave
 from .regions import Boundary, Interior, Region
+from .sampling_strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
 from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
 from .solution import Solution
@@ -28,7 +29,7 @@ __all__ = [
     "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
     "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
-    "Union",
+    "Union", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
     "build_model", "eikonal", "expression", "load", "load_problem_file", "load_problem_text", "poisson",
     "PointCloud", "read_point_cloud", "sdf", "wave", "save", "siren_uniform_", "train",
 ]

@@ -14,6 +14,7 @@ import torch
 
 from .fields import Fields
 from .regions import Region
+from .sampling_strategies import SamplingStrategy, as_strategy
 
 __all__ = ["AbstractConstraint", "Constraint", "Residual", "NORMS"]
 
@@ -42,6 +43,7 @@ class AbstractConstraint(ABC):
     region: Region
     points: int
     weight: float
+    sampling: SamplingStrategy | None = None  # None: the run's sampler (training.sampler)
 
     @abstractmethod
     def loss(self, fields: Fields) -> torch.Tensor:
@@ -59,6 +61,9 @@ class Constraint(AbstractConstraint):
         points: samples per training step.
         weight: w_m in the total loss.
         norm: a key of :data:`NORMS`.
+        sampling: how its points are drawn (:mod:`sirenpde.sampling_strategies`): ``None`` for the
+            run's sampler, a sampler name (``"uniform"``, ``"sobol"``, ``"lhs"``), :func:`LatinHypercube`,
+            :class:`RAD` or :class:`NearPoints`.
     """
 
     name: str
@@ -67,6 +72,7 @@ class Constraint(AbstractConstraint):
     points: int = 1000
     weight: float = 1.0
     norm: str = "l2"
+    sampling: SamplingStrategy | str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -75,6 +81,10 @@ class Constraint(AbstractConstraint):
             raise ValueError(f"constraint {self.name!r}: points must be ≥ 1; found {self.points}")
         if not (float(self.weight) >= 0 and float(self.weight) < float("inf")):
             raise ValueError(f"constraint {self.name!r}: weight must be finite and ≥ 0; found {self.weight}")
+        try:
+            object.__setattr__(self, "sampling", as_strategy(self.sampling))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"constraint {self.name!r}: {err}") from None
         if self.norm not in NORMS:
             raise ValueError(
                 f"constraint {self.name!r}: unknown norm {self.norm!r}; expected one of {', '.join(NORMS)}"

@@ -20,7 +20,8 @@ from .fields_forward import ForwardFields, forward_capable
 from .problem import Problem
 from .regions import Region
 
-__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_causal_losses", "evaluate_losses", "make_fields"]
+__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_causal_losses", "evaluate_losses",
+           "evaluate_terms", "make_fields"]
 
 DERIVATIVES = ("auto", "forward", "autograd")
 """Derivative engines: ``forward`` (closed form, SIRENs only), ``autograd``, or ``auto`` (forward for a
@@ -30,13 +31,16 @@ SIREN, else autograd)."""
 @dataclass(frozen=True, eq=False)
 class Batch:
     """Points drawn from one region for the constraints that share it, and the values measured at
-    them (``data``: name → (N,), for regions of measurements)."""
+    them (``data``: name → (N,), for regions of measurements). ``weights`` (N,), when given,
+    multiply each point's penalty: the density ratio of importance sampling
+    (:mod:`sirenpde.importance`), so that the mean stays an estimate of the plain mean."""
 
     region: Region
     x: torch.Tensor
     normals: torch.Tensor | None
     constraints: tuple[AbstractConstraint, ...]
     data: Mapping[str, torch.Tensor] = field(default_factory=dict)
+    weights: torch.Tensor | None = None
 
 
 def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list[Batch]:
@@ -86,6 +90,17 @@ def evaluate_causal_losses(
     """As :func:`evaluate_losses`, but with ``causal`` the total takes the space-time interior
     residuals causally weighted by time slice (the parts stay plain means); also returns the
     weights, (slices,) (``None`` when no constraint is weighted)."""
+    terms, parts, weights = evaluate_terms(problem, model, batches, derivatives, causal, jets)
+    total = sum(float(c.weight) * t for c, t in zip(problem.constraints, terms, strict=True))
+    return total, parts, weights
+
+
+def evaluate_terms(
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str,
+    causal: CausalWeights | None, jets=None,
+) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor | None]:
+    """Each constraint's term of the total (causally weighted with ``causal``), its plain loss, and
+    the causal weights, all in ``problem.constraints`` order; the total is Σ_m w_m · term_m."""
     parts_by_id: dict[int, torch.Tensor] = {}
     terms_by_id: dict[int, torch.Tensor] = {}
     weights = None
@@ -93,11 +108,16 @@ def evaluate_causal_losses(
         fields = make_fields(problem, model, batch, derivatives, jets)
         for c in batch.constraints:
             if causal is not None and is_causal_target(c):
-                penalty = c.pointwise(fields)
+                penalty = _weighted(c.pointwise(fields), batch)
                 terms_by_id[id(c)], weights = causal.loss(batch.x[:, -1], penalty)
                 parts_by_id[id(c)] = penalty.mean()
+            elif batch.weights is not None:
+                parts_by_id[id(c)] = terms_by_id[id(c)] = _weighted(c.pointwise(fields), batch).mean()
             else:
                 parts_by_id[id(c)] = terms_by_id[id(c)] = c.loss(fields)
-    parts = [parts_by_id[id(c)] for c in problem.constraints]
-    total = sum(float(c.weight) * terms_by_id[id(c)] for c in problem.constraints)
-    return total, parts, weights
+    terms = [terms_by_id[id(c)] for c in problem.constraints]
+    return terms, [parts_by_id[id(c)] for c in problem.constraints], weights
+
+
+def _weighted(penalty: torch.Tensor, batch: Batch) -> torch.Tensor:
+    return penalty if batch.weights is None else penalty * batch.weights

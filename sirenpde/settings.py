@@ -72,7 +72,9 @@ class TrainConfig:
         seed: seeds the network's initialisation and every sample.
         device: ``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``.
         dtype: ``float32`` or ``float64``.
-        sampler: ``uniform`` or ``sobol``.
+        sampler: ``uniform``, ``sobol`` or ``lhs`` (Latin hypercube: every call's points stratified in
+            each dimension); a constraint's own ``sampling`` overrides it (see
+            :mod:`sirenpde.sampling_strategies`).
         validate_every: steps between evaluations of the validation loss (best-iterate tracking).
         validation_fraction: the fixed validation batch has this fraction of each constraint's points.
         log_every: steps between progress reports.
@@ -92,6 +94,13 @@ class TrainConfig:
             second derivatives; off by default.
         tf32: on CUDA, let float32 matmuls use TensorFloat-32 (faster on Ampere and later, ~1e-3
             relative rounding per product) while training; no effect on the CPU.
+        balance: how the constraints' terms are balanced during Adam (see :mod:`sirenpde.balancing`):
+            ``fixed`` (Σ w_m L_m, as written), ``gradnorm`` (learning-rate annealing of Wang, Teng &
+            Perdikaris: λ_m moves towards max|∇L_first| / mean|∇L_m| every ``balance_every`` steps)
+            or ``adaptive`` (self-adaptive λ_m by normalised gradient ascent, Σ λ_m fixed).
+        balance_every: Adam steps between ``gradnorm`` updates.
+        balance_alpha: ``gradnorm``'s rate α: λ ← (1 − α)·λ + α·λ̂.
+        balance_lr: ``adaptive``'s ascent rate η on the terms' shares of the loss.
         max_retries: how often Adam may go back to its last good state (kept every
             ``validate_every`` steps) with half the learning rate when the loss becomes NaN or
             infinite, before training stops with an error (see :mod:`sirenpde.rollback`).
@@ -110,7 +119,7 @@ class TrainConfig:
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0  # what torch.Generator.manual_seed takes
     device: Annotated[str, AfterValidator(_device_name)] = "auto"
     dtype: Literal["float32", "float64"] = "float32"
-    sampler: Literal["uniform", "sobol"] = "uniform"
+    sampler: Literal["uniform", "sobol", "lhs"] = "uniform"  # the keys of sirenpde.domains.SAMPLERS
     validate_every: _AtLeastOne = 100
     validation_fraction: _Positive = 1.0
     log_every: _AtLeastOne = 10
@@ -122,6 +131,10 @@ class TrainConfig:
     compile: bool = False
     tf32: bool = False
     max_retries: _Count = 3
+    balance: Literal["fixed", "gradnorm", "adaptive"] = "fixed"  # sirenpde.balancing.BALANCERS
+    balance_every: _AtLeastOne = 100
+    balance_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
+    balance_lr: _Positive = 0.01
 
     def __post_init__(self) -> None:
         if self.steps + self.lm_steps + self.lbfgs_steps == 0:

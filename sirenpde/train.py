@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 import torch
 
+from .adaptive import pool_scorer
+from .balancing import make_balancer
+from .batch_source import BatchSource
 from .causal import CausalWeights, TimeWindow, is_causal_target
 from .checkpoint import Checkpointing, read_checkpoint, write_checkpoint
 from .domains import SpaceTime, make_sampler
 from .fields_forward import compilable_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
-from .loss import Batch, draw_batches, evaluate_causal_losses, evaluate_losses
+from .loss import Batch, draw_batches, evaluate_losses, evaluate_terms
 from .problem import Problem
 from .rollback import DivergenceError, Rollback
 from .settings import ModelConfig, TrainConfig, build_model, resolve_device
@@ -100,7 +103,8 @@ def train(
     if config.lm_steps > 0:
         check_least_squares(problem, model)  # before any training time is spent
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    sampler = make_sampler(config.sampler, generator, device, dtype)
+    # Each constraint's points as its sampling strategy says (the run's sampler by default).
+    sampler = BatchSource(problem, make_sampler(config.sampler, generator, device, dtype))
     # The validation batch has its own generator so that validating never shifts training samples.
     val_generator = torch.Generator(device=device).manual_seed(config.seed + 7919)
     validation = draw_batches(problem, make_sampler("uniform", val_generator, device, dtype),
@@ -122,7 +126,7 @@ def train(
             if run.step < lm_end:
                 run.levenberg_marquardt(sampler)
             if run.step < run.losses.shape[0]:
-                run.lbfgs(draw_batches(problem, sampler, scale=config.lbfgs_points_factor))
+                run.lbfgs(sampler.draw(scale=config.lbfgs_points_factor))
     except _Stop:
         stopped = True
     run.restore_best()
@@ -207,9 +211,12 @@ class _Run:
         # The forward engine's jets compiled once per run, from plain operations that inductor can fuse
         # (LM keeps its own uncompiled pass: torch.func).
         self.jets = torch.compile(compilable_jets) if config.compile else None
+        self.balancer = make_balancer(config.balance, problem.constraints, config.steps, first.device,
+                                      config.balance_every, config.balance_alpha, config.balance_lr)
 
-    def adam(self, sampler, causal: CausalWeights | None, window: TimeWindow | None) -> None:
+    def adam(self, sampler: BatchSource, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
+        score = pool_scorer(self.problem, self.model, cfg.derivatives, self.jets)  # for RAD pools
         optimizer = torch.optim.Adam(self.weights.parameters(), lr=cfg.lr)
         self._enter("adam", optimizer.state_dict, optimizer.load_state_dict)
         schedule = cfg.lr_factor
@@ -223,11 +230,12 @@ class _Run:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
-            batches = draw_batches(self.problem, sampler)
+            batches = sampler.draw_adam(step, score)
             if window is not None:
                 batches = window.apply(batches, window.fraction(step))
-            total, parts, weights = evaluate_causal_losses(self.problem, self.model, batches,
-                                                           cfg.derivatives, causal, self.jets)
+            terms, parts, weights = evaluate_terms(self.problem, self.model, batches, cfg.derivatives,
+                                                   causal, self.jets)
+            total = self.balancer.total(step, terms, list(self.model.parameters()))
             if not bool(torch.isfinite(total.detach())):  # within one step of a NaN weight, too
                 try:
                     self.rollback.recover(self, optimizer, f"the loss became {float(total.detach())}")
@@ -242,12 +250,12 @@ class _Run:
             optimizer.step()
             self._record(total, parts, lr, "adam")
 
-    def levenberg_marquardt(self, sampler) -> None:
+    def levenberg_marquardt(self, sampler: BatchSource) -> None:
         optimizer = LevenbergMarquardt(self.problem, self.model)
         self._enter("lm", lambda: {"damping": optimizer.damping},
                     lambda state: setattr(optimizer, "damping", state["damping"]))
         for _ in range(self.step - self.config.steps, self.config.lm_steps):
-            batches = draw_batches(self.problem, sampler, scale=self.config.lm_points_factor)
+            batches = sampler.draw(scale=self.config.lm_points_factor)
             total, parts = optimizer.step(batches)
             self._record(total, parts, optimizer.damping, "lm")
 
@@ -319,7 +327,7 @@ class _Run:
             losses=self.losses[: self.step].cpu(), lrs=self.lrs[: self.step], val_steps=self.val_steps,
             val_losses=self.val_losses, best_loss=self.best_loss, best_step=self.best_step,
             best_state=self.best_state, front=None if self.front is None else self.front.cpu(),
-            rollback=self.rollback.state(), wall=self.wall_time(),
+            rollback=self.rollback.state(), wall=self.wall_time(), balance=self.balancer.state(),
         ))
         self.last_checkpoint = time.monotonic()
 
@@ -336,6 +344,7 @@ class _Run:
         if state["front"] is not None:
             self.front = state["front"].to(self.losses.device)
         self.rollback.load_state(state["rollback"])
+        self.balancer.load_state(state.get("balance", {}))
         self.wall_before = float(state["wall"])
         self.resumed = state
 
@@ -368,4 +377,5 @@ class _Run:
         record.update({"validation/step": self.val_steps, "validation/loss": self.val_losses})
         if self.front is not None:
             record["causal/front"] = self.front.cpu().numpy()
+        record.update(self.balancer.history(min(self.step, self.config.steps)))
         return record

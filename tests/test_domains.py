@@ -151,7 +151,7 @@ def test_samplers_fill_the_unit_cube():
 
 
 def test_make_sampler_lists_the_kinds():
-    with pytest.raises(ValueError, match="expected one of sobol, uniform"):
+    with pytest.raises(ValueError, match="expected one of lhs, sobol, uniform"):
         make_sampler("halton", torch.Generator(), "cpu", torch.float32)
 
 

@@ -5,7 +5,7 @@ from .base import AbstractDomain, UnknownPartError
 from .box import Box
 from .difference import Difference
 from .polygon import Polygon
-from .sampling import SAMPLERS, Sampler, SobolSampler, UniformSampler, make_sampler
+from .sampling import SAMPLERS, LatinHypercubeSampler, Sampler, SobolSampler, UniformSampler, make_sampler
 from .spacetime import SpaceTime, TimeInterval
 from .union import Union
 
@@ -15,6 +15,7 @@ __all__ = [
     "Box",
     "Difference",
     "Disk",
+    "LatinHypercubeSampler",
     "Polygon",
     "SAMPLERS",
     "Sampler",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["Sampler", "UniformSampler", "SobolSampler", "make_sampler", "SAMPLERS"]
+__all__ = ["Sampler", "UniformSampler", "SobolSampler", "LatinHypercubeSampler", "make_sampler", "SAMPLERS"]
 
 
 def _check_device(generator: torch.Generator, device: torch.device, name: str) -> None:
@@ -21,7 +21,7 @@ def _check_device(generator: torch.Generator, device: torch.device, name: str) -
             f"{name}: generator must be a torch.Generator, got {type(generator).__name__}; "
             "create one with torch.Generator(device=...).manual_seed(seed)"
         )
-    if name == "UniformSampler" and generator.device.type != device.type:
+    if name != "SobolSampler" and generator.device.type != device.type:
         raise ValueError(
             f"{name}: generator lives on '{generator.device}' but points are requested on "
             f"'{device}'; create the generator with torch.Generator(device='{device}')"
@@ -147,7 +147,46 @@ class SobolSampler(Sampler):
         return torch.minimum(u, below_one)
 
 
-SAMPLERS: dict[str, type[Sampler]] = {"uniform": UniformSampler, "sobol": SobolSampler}
+@dataclass(frozen=True)
+class LatinHypercubeSampler(Sampler):
+    """Latin hypercube points: each call's ``n`` points are stratified in every dimension.
+
+    Dimension ``j`` of point ``i`` is ``u_ij = (π_j(i) + ξ_ij) / n`` with ``π_j`` a uniformly random
+    permutation of ``0 … n−1`` and ``ξ_ij ~ U[0, 1)`` (jitter), all from ``generator``: each of the
+    ``n`` equal slices of every axis holds exactly one point, and each point is still uniform on
+    the cube. Every call is an independent design, so the stream's state is the generator's alone.
+
+    Args:
+        generator: the run's random stream; must live on the same device type as ``device``.
+        device: where the points are created.
+        dtype: floating dtype of the points.
+    """
+
+    generator: torch.Generator
+    device: torch.device
+    dtype: torch.dtype = torch.float32
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "device", torch.device(self.device))
+        _check_device(self.generator, self.device, "LatinHypercubeSampler")
+
+    def unit(self, n: int, k: int) -> torch.Tensor:
+        _check_shape(n, k)
+        g = self.generator
+        # One random permutation per dimension: argsort of uniform keys is a uniform permutation.
+        keys = torch.rand(k, n, generator=g, device=self.device, dtype=torch.float64)
+        strata = keys.argsort(dim=1).T.to(torch.float64)
+        jitter = torch.rand(n, k, generator=g, device=self.device, dtype=torch.float64)
+        u = ((strata + jitter) / max(n, 1)).to(self.dtype)
+        # Rounding to a narrower dtype can turn 0.99999999 into exactly 1.0; keep [0, 1).
+        below_one = torch.nextafter(torch.ones((), dtype=self.dtype, device=self.device),
+                                    torch.zeros((), dtype=self.dtype, device=self.device))
+        return torch.minimum(u, below_one)
+
+
+SAMPLERS: dict[str, type[Sampler]] = {
+    "uniform": UniformSampler, "sobol": SobolSampler, "lhs": LatinHypercubeSampler,
+}
 
 
 def make_sampler(
@@ -159,7 +198,7 @@ def make_sampler(
     """Build a sampler by name.
 
     Args:
-        kind: one of ``"uniform"``, ``"sobol"``.
+        kind: one of ``"uniform"``, ``"sobol"``, ``"lhs"`` (Latin hypercube).
         generator: the run's random stream.
         device: where points are created.
         dtype: floating dtype of the points.
