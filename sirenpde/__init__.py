@@ -13,6 +13,7 @@ from .constraints import AbstractConstraint, Constraint
 from .domains import AbstractDomain, Ball, Box, Difference, Disk, Polygon, SpaceTime, Union
 from .fields import Fields
 from .io_hdf5 import load, save
+from .measurements import Measurements, read_table
 from .pointcloud import PointCloud, read_point_cloud
 from .problem import Problem
 from .problems import PML, PointSource, eikonal, helmholtz, poisson, sdf, wave
@@ -22,14 +23,15 @@ from .settings import ModelConfig, TrainConfig, build_model
 from .siren import SIREN, Sine, siren_uniform_
 from .solution import Solution
 from .train import Progress, TrainingError, TrainingInterrupted, train
+from .unknowns import Unknowns
 
 __all__ = [
     "__version__",
     "AbstractConstraint", "AbstractDomain", "Ball", "Boundary", "Box", "ConfigError", "Constraint",
-    "Difference", "Disk", "Fields", "Interior", "ModelConfig", "PML", "PointSource", "Polygon",
-    "Problem", "Progress", "helmholtz",
+    "Difference", "Disk", "Fields", "Interior", "Measurements", "ModelConfig", "PML", "PointSource",
+    "Polygon", "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
-    "Union", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
+    "Union", "Unknowns", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
     "build_model", "eikonal", "expression", "load", "load_problem_file", "load_problem_text", "poisson",
-    "PointCloud", "read_point_cloud", "sdf", "wave", "save", "siren_uniform_", "train",
+    "PointCloud", "read_point_cloud", "read_table", "sdf", "wave", "save", "siren_uniform_", "train",
 ]
