@@ -31,7 +31,7 @@ from .loss import Batch
 from .problem import Problem
 from .siren import SIREN
 
-__all__ = ["LevenbergMarquardt", "check_least_squares"]
+__all__ = ["LevenbergMarquardt", "check_least_squares", "least_squares_obstacle"]
 
 _MAX_TRIES = 10
 _MEMORY_LIMIT = 4 * 2**30  # bytes for J and the normal matrix in float64
@@ -44,19 +44,27 @@ def check_least_squares(problem: Problem, model: nn.Module) -> None:
             f"lm_steps needs a sirenpde.SIREN (its Jacobian comes from the forward derivative engine);"
             f" found {type(model).__name__}; use lbfgs_steps instead"
         )
-    if problem.unknowns is not None and any(True for _ in problem.unknowns.parameters()):
-        raise ValueError("lm_steps fits the network's weights only, and this problem has learnable"
-                         " unknowns; use lbfgs_steps instead")
-    with_data = [c.name for c in problem.constraints if c.region.has_data]
-    if with_data:
-        raise ValueError(f"lm_steps cannot fit measurements ({', '.join(with_data)});"
-                         " use lbfgs_steps instead")
+    obstacle = least_squares_obstacle(problem)
+    if obstacle is not None:
+        raise ValueError(obstacle)
     l1 = [c.name for c in problem.constraints if getattr(c, "norm", "l2") != "l2"]
     if l1:
         raise ValueError(
             f"lm_steps needs squared-L2 constraints (a sum of squares); {', '.join(l1)} use another"
             " norm; use lbfgs_steps instead"
         )
+
+
+def least_squares_obstacle(problem: Problem) -> str | None:
+    """Why LM cannot fit this problem whatever the network — learnable unknowns or measurements
+    (LM differentiates the network's weights only, point by point) — or ``None``."""
+    if problem.unknowns is not None and any(True for _ in problem.unknowns.parameters()):
+        return ("lm_steps fits the network's weights only, and this problem has learnable unknowns;"
+                " use lbfgs_steps instead")
+    with_data = [c.name for c in problem.constraints if c.region.has_data]
+    if with_data:
+        return f"lm_steps cannot fit measurements ({', '.join(with_data)}); use lbfgs_steps instead"
+    return None
 
 
 class _PointRows(nn.Module):

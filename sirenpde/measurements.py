@@ -49,6 +49,9 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None) -> dict[s
     if not path.is_file():
         raise MeasurementFileError(f"file not found: {str(path)!r}; a relative path is relative to the"
                                    " problem file's folder")
+    if columns is not None and len(set(columns)) != len(columns):
+        raise MeasurementFileError(f"columns {list(columns)} name a column twice; give every column its"
+                                   " own name")
     table = readers[suffix](path, None if columns is None else tuple(columns))
     return _checked(table, path)
 
@@ -57,6 +60,8 @@ def _read_csv(path: Path, columns: tuple[str, ...] | None) -> dict[str, np.ndarr
     try:
         with open(path, encoding="utf-8") as f:
             header = [name.strip() for name in f.readline().split(",")]
+            if not f.readline().strip():
+                raise MeasurementFileError(f"{str(path)!r} holds no rows under its header line")
         values = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise MeasurementFileError(f"cannot read {str(path)!r} as CSV numbers under a header line of"
@@ -64,6 +69,10 @@ def _read_csv(path: Path, columns: tuple[str, ...] | None) -> dict[str, np.ndarr
     if values.shape[1] != len(header):
         raise MeasurementFileError(f"{str(path)!r}: the header names {len(header)} columns"
                                    f" ({', '.join(header)}) but rows have {values.shape[1]}")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise MeasurementFileError(f"{str(path)!r}: the header names column {repeated[0]!r} twice;"
+                                   " give every column its own name")
     table = dict(zip(header, values.T, strict=True))
     return _select(table, columns, path)
 

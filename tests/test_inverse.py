@@ -7,6 +7,7 @@ with 1 % noise fix κ, which starts at 1 (where the PDE alone would give twice t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 import re
@@ -191,11 +192,12 @@ def test_a_resumed_inverse_run_ends_with_the_same_unknowns_bit_for_bit(tmp_path,
      ["lm_steps cannot fit measurements (sensors)", "use lbfgs_steps instead"]),
 ])
 def test_lm_steps_with_unknowns_or_data_is_refused_before_training(tmp_path, case, old, new, words):
-    text = INVERSE.replace(old, new).replace("lbfgs_steps: 20", "lm_steps: 5")
+    text = INVERSE.replace(old, new)
     spec = sp.load_problem_text(text, str(write(tmp_path, text)))
+    config = dataclasses.replace(spec.training, lbfgs_steps=0, lm_steps=5)
     calls = []
     with pytest.raises(ValueError) as err:
-        sp.train(spec.problem, config=spec.training, model_config=spec.model, callback=calls.append)
+        sp.train(spec.problem, config=config, model_config=spec.model, callback=calls.append)
     assert calls == []  # refused before any step
     message = str(err.value)
     assert "\n" not in message
@@ -206,15 +208,13 @@ def test_lm_steps_with_unknowns_or_data_is_refused_before_training(tmp_path, cas
 def test_solve_with_lm_steps_and_unknowns_fails_in_one_line(tmp_path):
     path = write(tmp_path, INVERSE.replace("lbfgs_steps: 20", "lm_steps: 5"))
     code, stdout, stderr = run_cli(["solve", str(path), "--out", str(tmp_path / "r.h5"), "--quiet"])
-    assert code != 0 and stdout == ""
+    assert code == 2 and stdout == ""
     assert len(stderr.splitlines()) == 1 and "Traceback" not in stderr
-    assert stderr.startswith(f"error: {path}: lm_steps fits the network's weights only")
+    assert stderr.startswith(f"error: {path}:")
+    assert "training.lm_steps: lm_steps fits the network's weights only" in stderr
     assert not (tmp_path / "r.h5").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: `sirenpde check` accepts lm_steps with learnable unknowns or"
-                   " measurements, and `solve` then exits 1 (failed run) rather than 2 (bad input) — the"
-                   " refusal lives only in train(), not in the config layer")
 def test_check_refuses_lm_steps_with_unknowns(tmp_path):
     path = write(tmp_path, INVERSE.replace("lbfgs_steps: 20", "lm_steps: 5"))
     code, _, stderr = run_cli(["check", str(path)])

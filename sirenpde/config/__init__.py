@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..coefficients import expression
+from ..levenberg_marquardt import least_squares_obstacle
 from ..meshing import MeshRequest
 from ..problem import Problem
 from ..settings import ModelConfig, TrainConfig
@@ -105,6 +106,10 @@ def _build(source: YamlSource) -> RunSpec:
         if isinstance(err, ConfigError):
             raise
         raise source.error((), str(err)) from None
+    if spec.training.lm_steps > 0:  # found by `check`, not after the Adam phase
+        obstacle = least_squares_obstacle(built.problem)
+        if obstacle is not None:
+            raise source.error(("training", "lm_steps"), obstacle)
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(built.problem, spec.model, spec.training, spec.output.path or default_out,
                    spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh,

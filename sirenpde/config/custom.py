@@ -21,7 +21,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from ..coefficients import normal_names
 from ..constraints import Constraint
-from ..expression_residual import ExpressionResidual, operator_names
+from ..expression_residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
 from ..expression_vocabulary import CONSTANTS, FUNCTIONS
 from ..expressions import VECTOR_NORM, ExpressionError, compile_expression
 from ..measurements import MeasurementFileError, Measurements, read_table
@@ -105,7 +105,10 @@ class CustomFile(FileBase):
 
     def _region(self, compile_: Compiler, key: tuple, spec: str | DataRegionNode, regions: dict) -> Region:
         """The region named ``spec`` — shared by every constraint that names it, so they share points."""
-        label = spec if isinstance(spec, str) else f"data:{spec.data.file}:{spec.data.columns}"
+        # One region per distinct table: `u.csv` and `./u.csv` are the same measurements.
+        table = None if isinstance(spec, str) else (compile_.path(spec.data.file).resolve(),
+                                                    spec.data.columns)
+        label = spec if table is None else f"data:{table}"
         if label not in regions:
             regions[label] = _make_region(compile_, key, spec, self.domain.domain)
         return regions[label]
@@ -153,9 +156,16 @@ def _make_region(compile_: Compiler, key: tuple, spec: str | DataRegionNode, dom
         data = spec.data
         try:
             table = read_table(compile_.path(data.file), data.columns)
-            return Measurements.from_table(table, compile_.axes)
+            region = Measurements.from_table(table, compile_.axes)
         except (MeasurementFileError, ValueError) as err:
             raise compile_.error(key + ("data", "file"), str(err)) from None
+        outside = ~domain.contains(region.points)
+        if outside.any():
+            row = int(outside.nonzero()[0, 0])
+            where = f"the first in row {row + 1} at {region.points[row].tolist()}"
+            raise compile_.error(key + ("data", "file"), f"{int(outside.sum())} measurement points lie"
+                                 f" outside the domain, {where}; remove them or enlarge the domain")
+        return region
     if spec == "interior":
         return Interior(domain)
     if spec in ("boundary", *domain.boundary_parts(), *domain.boundary_groups()):
@@ -225,12 +235,18 @@ class _Names:
         if clash:
             raise compile_.error(key, f"the measurements' column {sorted(clash)[0]!r} has the name of a field"
                                  " or parameter; rename the column")
-        names = (*self.axes, *(normal_names(self.axes) if normals else ()), *self.fields, *self.constants,
+        # Normals and dn are known everywhere, so that using them off a boundary gets its own message.
+        names = (*self.axes, *normal_names(self.axes), *self.fields, *self.constants,
                  *self.scalars, *self.networks, *data)
         try:
-            expression = compile_expression(text, names, operator_names(self.axes, normals), self.fields)
+            expression = compile_expression(text, names, operator_names(self.axes, True), self.fields)
         except ExpressionError as err:
             raise compile_.error(key, str(err)) from None
+        off_boundary = sorted((expression.used_names & set(normal_names(self.axes))) | {
+            q for q in expression.used_quantities if q.startswith(f"{NORMAL_DERIVATIVE}(")})
+        if off_boundary and not normals:
+            raise compile_.error(key, f"{off_boundary[0]} needs the outward normal, which exists on boundary"
+                                 f" regions only; this constraint is on {region.describe()}")
         return ExpressionResidual(expression, self.axes, self.fields, self.constants, self.scalars,
                                   self.networks, self.unknowns)
 

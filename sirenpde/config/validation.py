@@ -51,7 +51,9 @@ def refuse_booleans_as_numbers(data: object, spec: object, source: YamlSource, p
         return
     if isinstance(data, dict):
         for key, value in data.items():
-            if isinstance(key, str) and hasattr(spec, key):
+            if isinstance(spec, dict) and key in spec:  # a mapping of sections (custom constraints)
+                refuse_booleans_as_numbers(value, spec[key], source, path + (key,))
+            elif isinstance(key, str) and hasattr(spec, key):
                 refuse_booleans_as_numbers(value, getattr(spec, key), source, path + (key,))
     elif isinstance(data, list) and isinstance(spec, (list, tuple)) and len(data) == len(spec):
         for i, (value, item) in enumerate(zip(data, spec, strict=True)):
