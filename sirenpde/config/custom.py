@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from pydantic import BeforeValidator, Field, model_validator
 
+from ..batch_source import check_sampling
 from ..coefficients import normal_names
 from ..constraints import Constraint
 from ..expression_residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
@@ -32,6 +33,7 @@ from ..siren import SIREN
 from ..solution import Reference
 from ..unknowns import Unknowns
 from .compile import Compiler
+from .sampling import SamplingNode, to_strategy
 from .schema import Built, Expr, FileBase, GriddedNode, PointCount, Section, Weight, expression_input
 
 __all__ = ["CustomFile"]
@@ -76,6 +78,7 @@ class ConstraintNode(Section):
     residual: Expr | Annotated[list[Expr], Field(min_length=1)]
     points: PointCount = 1000
     weight: Weight = 1.0
+    sampling: SamplingNode | None = None
 
 
 class CustomFile(FileBase):
@@ -97,7 +100,13 @@ class CustomFile(FileBase):
             key = ("constraints", name)
             region = self._region(compile_, key + ("region",), node.region, regions)
             residual = self._residual(compile_, key + ("residual",), node.residual, region, names)
-            constraints.append(Constraint(name, region, residual, node.points, node.weight, self.norm))
+            sampling = None if node.sampling is None else to_strategy(node.sampling)
+            constraint = Constraint(name, region, residual, node.points, node.weight, self.norm, sampling)
+            try:
+                check_sampling(constraint)
+            except ValueError as err:
+                raise compile_.error(key + ("sampling",), str(err)) from None
+            constraints.append(constraint)
         problem = Problem(domain, tuple(constraints), axes=compile_.axes, fields=names.fields,
                           exact=self._exact(compile_, names.fields), kind="custom",
                           spatial_axes=names.spatial, complex=names.complex, unknowns=names.unknowns)
