@@ -5,8 +5,11 @@ one batch (and so one :class:`~sirenpde.fields.Fields`). A group without a strat
 :class:`~sirenpde.Plain` sampler is the run's own, draws from the run's sampler exactly as
 :func:`~sirenpde.loss.draw_batches` does (a problem without strategies trains bit for bit as
 before); other plain samplers (``lhs``, ``sobol``, ``uniform``) are built on the run's generator.
-RAD pools (:mod:`sirenpde.adaptive`) and near-source mixtures (:mod:`sirenpde.importance`) act on
-the Adam steps only; for LM and L-BFGS those groups draw plainly from the run's sampler.
+RAD pools (:mod:`sirenpde.adaptive`) act on every phase: refreshed every ``every`` Adam steps, and
+before every Levenberg–Marquardt step and the L-BFGS batch (an LM step costs far more than scoring
+the pool, and changes the network far more than an Adam step). Near-source mixtures
+(:mod:`sirenpde.importance`) act on the Adam steps; LM (a plain sum of squares) and L-BFGS draw
+those groups plainly.
 
 The source's :meth:`~BatchSource.state` extends the run sampler's with the other samplers' and the
 RAD pools, so checkpoints and rollbacks take them along.
@@ -52,12 +55,17 @@ class _Group:
         x, normals, data = self.region.draw(max(1, round(self.points * scale)), self.sampler)
         return Batch(self.region, x, normals, tuple(self.members), dict(data))
 
+    def rad(self, scale: float, score: Scorer, generator: torch.Generator) -> Batch:
+        """A fresh pool of ``pool × points·scale`` candidates, scored; then ``points·scale`` drawn from it."""
+        s, n = self.strategy, max(1, round(self.points * scale))
+        self.pool = RadPool.scored(self.plain(s.pool * scale), score, s.k, s.c, chunk=n)
+        return self.pool.draw(n, generator)
+
     def adam(self, step: int, score: Scorer, generator: torch.Generator) -> Batch:
         s = self.strategy
         if isinstance(s, RAD):
             if self.pool is None or step % s.every == 0:
-                candidates = self.plain(s.pool)
-                self.pool = RadPool.scored(candidates, score, s.k, s.c, chunk=self.points)
+                return self.rad(1.0, score, generator)
             return self.pool.draw(self.points, generator)
         if isinstance(s, NearPoints):
             x, weights = self.near.draw(self.points, self.sampler)
@@ -108,9 +116,11 @@ class BatchSource:
         """Whether some group draws adaptively in Adam (RAD or near-source)."""
         return any(g.strategy is not None and g.strategy.adaptive for g in self.groups)
 
-    def draw(self, scale: float = 1.0) -> list[Batch]:
-        """Fresh batches, each constraint's ``points`` times ``scale`` (min 1), adaptive groups plainly."""
-        return [g.plain(scale) for g in self.groups]
+    def draw(self, scale: float = 1.0, score: Scorer | None = None) -> list[Batch]:
+        """Fresh batches, each constraint's ``points`` times ``scale`` (min 1), for LM and L-BFGS: with
+        ``score``, RAD groups from a pool refreshed now; near-source groups plainly."""
+        return [g.rad(scale, score, self.generator) if score is not None and isinstance(g.strategy, RAD)
+                else g.plain(scale) for g in self.groups]
 
     def draw_adam(self, step: int, score: Scorer) -> list[Batch]:
         """The batches of Adam step ``step`` (0-based): RAD pools refreshed when due, scored by ``score``."""

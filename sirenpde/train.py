@@ -126,7 +126,7 @@ def train(
             if run.step < lm_end:
                 run.levenberg_marquardt(sampler)
             if run.step < run.losses.shape[0]:
-                run.lbfgs(sampler.draw(scale=config.lbfgs_points_factor))
+                run.lbfgs(sampler.draw(scale=config.lbfgs_points_factor, score=run.score))
     except _Stop:
         stopped = True
     run.restore_best()
@@ -211,12 +211,12 @@ class _Run:
         # The forward engine's jets compiled once per run, from plain operations that inductor can fuse
         # (LM keeps its own uncompiled pass: torch.func).
         self.jets = torch.compile(compilable_jets) if config.compile else None
+        self.score = pool_scorer(problem, model, config.derivatives, self.jets)  # for RAD pools
         self.balancer = make_balancer(config.balance, problem.constraints, config.steps, first.device,
                                       config.balance_every, config.balance_alpha, config.balance_lr)
 
     def adam(self, sampler: BatchSource, causal: CausalWeights | None, window: TimeWindow | None) -> None:
         cfg = self.config
-        score = pool_scorer(self.problem, self.model, cfg.derivatives, self.jets)  # for RAD pools
         optimizer = torch.optim.Adam(self.weights.parameters(), lr=cfg.lr)
         self._enter("adam", optimizer.state_dict, optimizer.load_state_dict)
         schedule = cfg.lr_factor
@@ -230,7 +230,7 @@ class _Run:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
-            batches = sampler.draw_adam(step, score)
+            batches = sampler.draw_adam(step, self.score)
             if window is not None:
                 batches = window.apply(batches, window.fraction(step))
             terms, parts, weights = evaluate_terms(self.problem, self.model, batches, cfg.derivatives,
@@ -255,7 +255,7 @@ class _Run:
         self._enter("lm", lambda: {"damping": optimizer.damping},
                     lambda state: setattr(optimizer, "damping", state["damping"]))
         for _ in range(self.step - self.config.steps, self.config.lm_steps):
-            batches = sampler.draw(scale=self.config.lm_points_factor)
+            batches = sampler.draw(scale=self.config.lm_points_factor, score=self.score)
             total, parts = optimizer.step(batches)
             self._record(total, parts, optimizer.damping, "lm")
 

@@ -120,6 +120,19 @@ def test_rad_concentrates_the_points_where_the_penalty_is_large_and_keeps_its_po
     assert bool(members.all())                # every point comes from the current pool
 
 
+def test_rad_refreshes_its_pool_for_every_lm_step_and_the_lbfgs_batch():
+    p = problem(pde_sampling=sp.RAD(every=100, pool=4))
+    source = BatchSource(p, make_sampler("uniform", gen(), "cpu"))
+    from sirenpde.adaptive import pool_scorer
+    score = pool_scorer(p, sp.build_model(p, sp.ModelConfig(layers=(8,))), "auto")
+    first = source.draw(scale=0.5, score=score)
+    pool = source.groups[0].pool
+    assert first[0].x.shape == (100, 2) and pool.batch.x.shape == (400, 2)
+    assert distance_to_peak(first[0]) < 0.5 * distance_to_peak(source.draw()[0])
+    source.draw(scale=0.5, score=score)
+    assert source.groups[0].pool is not pool
+
+
 def test_rad_on_a_point_set_is_refused_with_the_reason():
     cloud = PointSet(torch.rand(30, 2, generator=gen()))
     c = sp.Constraint("fit", cloud, lambda f: f.u, sampling=sp.RAD())
