@@ -132,6 +132,15 @@ class BatchSource:
                 "samplers": {k: s.state() for k, s in self.samplers.items()},
                 "pools": [None if g.pool is None else g.pool.state() for g in self.groups]}
 
+    def reseed(self, seed: int) -> None:
+        """Start fresh streams from ``seed`` (a resumed job of another size): the generator is
+        re-seeded, and Sobol engines and RAD pools are made anew from it when next needed."""
+        self.generator.manual_seed(seed)
+        for sampler in (self.sampler, *self.samplers.values()):
+            sampler.load_state({"generator": self.generator.get_state(), "sobol": {}})
+        for group in self.groups:
+            group.pool = None
+
     def load_state(self, state: dict) -> None:
         """Continue from a :meth:`state`."""
         for kind, s in state.get("samplers", {}).items():

@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--resume", action="store_true",
                        help="continue from the newest checkpoint of this run (<result>.ckpt), if any")
     solve.add_argument("--force", action="store_true", help="overwrite an existing result file")
+    solve.add_argument("--nproc", type=int, metavar="N",
+                       help="train with N processes on this machine (torchrun; docs/scaling.md)")
     check = sub.add_parser("check", help="validate a problem file without training")
     check.add_argument("file", help="the problem file (YAML)")
     plot = sub.add_parser("plot", help="draw the fields, errors and loss curves of a result")
@@ -82,13 +84,18 @@ def _solve(args) -> int:
     from pydantic import ValidationError
 
     from .checkpoint import CheckpointError, Checkpointing, remove_checkpoints
+    from .cli_launch import checked_on_rank0, launch, resume_hint
     from .config import ConfigError, load_problem_file
+    from .distributed import DistributedError, from_environment
     from .io_hdf5 import read_error_by_time, save
     from .meshing import MeshingError
     from .settings import resolve_device
     from .train import TrainingError, TrainingInterrupted, train
 
     spec = load_problem_file(args.file)
+    job = from_environment()
+    if args.nproc is not None and args.nproc < 1:
+        raise ConfigError(f"bad command-line option --nproc {args.nproc}: expected a number of processes ≥ 1")
     overrides = {k: v for k, v in (("steps", args.steps), ("device", args.device), ("seed", args.seed))
                  if v is not None}
     try:
@@ -108,27 +115,42 @@ def _solve(args) -> int:
     out = Path(args.out or spec.output_path)
     checkpoint = out.with_name(out.name + ".ckpt")
     resume = args.resume or spec.output.resume
-    _check_output(out, checkpoint, args.force, resume)
+    if job is None:
+        _check_output(out, checkpoint, args.force, resume)
+        if args.nproc is not None and args.nproc > 1:  # the launcher: all is well, start the workers
+            return launch(args.nproc, _worker_argv(args), args.file)
+    elif not checked_on_rank0(job, resolve_device(training.device),
+                              lambda: _check_output(out, checkpoint, args.force, resume)):
+        return EXIT_BAD_INPUT  # rank 0 said why
+    main_rank = job is None or job.main
     checkpointing = Checkpointing(checkpoint, spec.config_key(steps=args.steps, seed=args.seed),
                                   spec.output.checkpoint_every, spec.output.checkpoint_minutes, resume)
-    progress = _ProgressBar(training.steps + training.lm_steps + training.lbfgs_steps, enabled=not args.quiet)
+    total = training.steps + training.lm_steps + training.lbfgs_steps
+    progress = _ProgressBar(total, enabled=not args.quiet and main_rank)
     signals = _StopOnSignal()
     try:
         with signals:
             solution = train(spec.problem, config=training, model_config=spec.model, callback=progress,
-                             checkpointing=checkpointing, stop=signals.requested)
+                             checkpointing=checkpointing, stop=signals.requested, distributed=job)
     except TrainingInterrupted as stopped:
         progress.close()
+        if not main_rank:
+            return signals.code
         return _save_partial(stopped.solution, spec, out, checkpoint, args.file, signals.code)
-    except CheckpointError as err:
+    except DistributedError as err:
         progress.close()
-        print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (TrainingError, ValueError) as err:
-        progress.close()
-        print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
+        if main_rank:
+            print(f"error: {args.file}: {_first_line(err)}; {resume_hint(checkpoint, args.file, job)}",
+                  file=sys.stderr)
         return EXIT_FAILED
+    except (CheckpointError, TrainingError, ValueError) as err:
+        progress.close()
+        if main_rank:  # every rank of a job meets the same error: one says it
+            print(f"error: {args.file}: {_first_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if isinstance(err, CheckpointError) else EXIT_FAILED
     progress.close()
+    if not main_rank:
+        return EXIT_OK  # rank 0 writes the result
     solution.info["title"] = spec.title
     solution.reference, solution.error_mask = spec.reference, spec.error_mask
     meshes, mesh_error = [], None
@@ -170,6 +192,15 @@ def _solve(args) -> int:
         print(f"error: {args.file}: no mesh: {_first_line(mesh_error)}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _worker_argv(args) -> list[str]:
+    """The ``solve`` arguments for each worker of a ``--nproc`` job (the same, less ``--nproc``)."""
+    argv = [args.file]
+    for option in ("steps", "device", "seed", "out"):
+        if getattr(args, option) is not None:
+            argv += [f"--{option}", str(getattr(args, option))]
+    return argv + [f"--{flag}" for flag in ("quiet", "resume", "force") if getattr(args, flag)]
 
 
 def _save_partial(solution, spec, out: Path, checkpoint: Path, file: str, code: int) -> int:

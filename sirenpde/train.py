@@ -24,6 +24,7 @@ from .balancing import make_balancer
 from .batch_source import BatchSource
 from .causal import CausalWeights, TimeWindow, is_causal_target
 from .checkpoint import Checkpointing, read_checkpoint, write_checkpoint
+from .distributed import Distributed, DistributedError, objective, rank_seed
 from .domains import SpaceTime, make_sampler
 from .fields_forward import compilable_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
@@ -74,6 +75,7 @@ def train(
     callback: Callable[[Progress], None] | None = None,
     checkpointing: Checkpointing | None = None,
     stop: Callable[[], bool] | None = None,
+    distributed: Distributed | None = None,
 ) -> Solution:
     """Fit a network to ``problem`` and return the best iterate as a :class:`Solution`.
 
@@ -87,13 +89,19 @@ def train(
             (see :mod:`sirenpde.checkpoint`).
         stop: asked after every step; when it returns true, training writes a checkpoint (when
             checkpointing) and raises :class:`TrainingInterrupted` with the best iterate so far.
+        distributed: this process's place in a data-parallel job (:mod:`sirenpde.distributed`):
+            its own samples, gradients averaged by DDP, checkpoints written by rank 0 only.
 
     Raises:
         TrainingError: the loss stayed NaN or infinite after ``config.max_retries`` rollbacks.
         TrainingInterrupted: ``stop()`` returned true.
+        DistributedError: another process of the job failed.
     """
     config = config or TrainConfig()
     device = resolve_device(config.device)
+    if distributed is not None:
+        device = distributed.device(device)
+        distributed.start(device)
     dtype = config.torch_dtype()
     if model is None:
         model = build_model(problem, model_config or ModelConfig(), seed=config.seed)
@@ -102,7 +110,8 @@ def train(
         problem.unknowns.to(device=device, dtype=dtype)  # in place: the residuals hold its parameters
     if config.lm_steps > 0:
         check_least_squares(problem, model)  # before any training time is spent
-    generator = torch.Generator(device=device).manual_seed(config.seed)
+    rank = 0 if distributed is None else distributed.rank
+    generator = torch.Generator(device=device).manual_seed(rank_seed(config.seed, rank))
     # Each constraint's points as its sampling strategy says (the run's sampler by default).
     sampler = BatchSource(problem, make_sampler(config.sampler, generator, device, dtype))
     # The validation batch has its own generator so that validating never shifts training samples.
@@ -110,7 +119,7 @@ def train(
     validation = draw_batches(problem, make_sampler("uniform", val_generator, device, dtype),
                               scale=config.validation_fraction)
     causal = _causal_parts(problem, config)
-    run = _Run(problem, model, config, validation, callback, sampler, checkpointing, stop)
+    run = _Run(problem, model, config, validation, callback, sampler, checkpointing, stop, distributed)
     if checkpointing is not None and checkpointing.resume:
         state = read_checkpoint(checkpointing.path, checkpointing.key)
         if state is not None:
@@ -129,6 +138,10 @@ def train(
                 run.lbfgs(sampler.draw(scale=config.lbfgs_points_factor, score=run.score))
     except _Stop:
         stopped = True
+    except RuntimeError as err:  # e.g. DDP's gradient all-reduce, when a rank has died
+        if distributed is None or isinstance(err, DistributedError) or not distributed.failed(err):
+            raise
+        raise distributed.error(err) from err
     run.restore_best()
     wall = run.wall_time()
     info = dict(
@@ -183,11 +196,15 @@ class _Run:
     """The state of one training run: model, best iterate, the loss record and the phase's optimiser."""
 
     def __init__(self, problem, model, config: TrainConfig, validation: list[Batch], callback, sampler,
-                 checkpointing: Checkpointing | None, stop: Callable[[], bool] | None):
+                 checkpointing: Checkpointing | None, stop: Callable[[], bool] | None,
+                 job: Distributed | None = None):
         self.problem, self.model, self.config = problem, model, config
         # Everything trained: the network, and the problem's unknowns when it has some.
         self.weights = model if problem.unknowns is None else torch.nn.ModuleDict(
             {"network": model, "unknowns": problem.unknowns})
+        self.job = job
+        # Losses are evaluated through this (DDP in a job: its backward averages the gradients).
+        self.objective = objective(self.weights, job, unused=problem.unknowns is not None)
         self.validation, self.callback = validation, callback
         self.sampler, self.checkpointing, self.stop = sampler, checkpointing, stop
         self.rollback = Rollback(config.max_retries)
@@ -233,12 +250,13 @@ class _Run:
             batches = sampler.draw_adam(step, self.score)
             if window is not None:
                 batches = window.apply(batches, window.fraction(step))
-            terms, parts, weights = evaluate_terms(self.problem, self.model, batches, cfg.derivatives,
-                                                   causal, self.jets)
+            terms, parts, weights = self.objective(evaluate_terms, self.problem, self.model, batches,
+                                                   cfg.derivatives, causal, self.jets)
             total = self.balancer.total(step, terms, list(self.model.parameters()))
-            if not bool(torch.isfinite(total.detach())):  # within one step of a NaN weight, too
+            seen, parts = self._mean(total, parts)  # over the ranks of a job
+            if not bool(torch.isfinite(seen)):  # within one step of a NaN weight, too
                 try:
-                    self.rollback.recover(self, optimizer, f"the loss became {float(total.detach())}")
+                    self.rollback.recover(self, optimizer, f"the loss became {float(seen)}")
                 except DivergenceError as err:
                     raise TrainingError(str(err)) from None
                 continue
@@ -248,7 +266,7 @@ class _Run:
             if cfg.clip is not None:
                 torch.nn.utils.clip_grad_norm_(self.weights.parameters(), cfg.clip)
             optimizer.step()
-            self._record(total, parts, lr, "adam")
+            self._record(seen, parts, lr, "adam")
 
     def levenberg_marquardt(self, sampler: BatchSource) -> None:
         optimizer = LevenbergMarquardt(self.problem, self.model)
@@ -257,6 +275,8 @@ class _Run:
         for _ in range(self.step - self.config.steps, self.config.lm_steps):
             batches = sampler.draw(scale=self.config.lm_points_factor, score=self.score)
             total, parts = optimizer.step(batches)
+            if self.job is not None:  # LM is not data-parallel: every rank takes rank 0's step
+                self.job.broadcast(self.model)
             self._record(total, parts, optimizer.damping, "lm")
 
     def lbfgs(self, batches: list[Batch]) -> None:
@@ -277,10 +297,12 @@ class _Run:
 
         def closure():
             optimizer.zero_grad(set_to_none=True)
-            total, parts = evaluate_losses(self.problem, self.model, batches, cfg.derivatives, self.jets)
+            total, parts = self.objective(evaluate_losses, self.problem, self.model, batches,
+                                          cfg.derivatives, self.jets)
             total.backward()
-            last.update(total=total.detach(), parts=[p.detach() for p in parts])
-            return total
+            seen, parts = self._mean(total, parts)  # every rank line-searches the same objective
+            last.update(total=seen, parts=parts)
+            return seen
 
         for _ in range(self.step - cfg.steps - cfg.lm_steps, cfg.lbfgs_steps):
             optimizer.step(closure)
@@ -299,10 +321,19 @@ class _Run:
         if self.callback is not None and (self.step % self.config.log_every == 0 or last):
             self.callback(Progress(self.step, self.losses.shape[0], float(self.losses[i, 0]), phase))
         stopping = self.stop is not None and self.stop()
-        if self.checkpointing is not None and (stopping or self._checkpoint_due()):
+        due = self.checkpointing is not None and self._checkpoint_due()
+        if self.job is not None:  # every rank stops, and checkpoints, at the same step
+            stopping, due = self.job.any(stopping, due)
+        if self.checkpointing is not None and (stopping or due):
             self.write_checkpoint()
         if stopping:
             raise _Stop
+
+    def _mean(self, total: torch.Tensor, parts: list[torch.Tensor]) -> tuple[torch.Tensor, list]:
+        """The loss and its parts as recorded: averaged over the ranks of a job."""
+        if self.job is None:
+            return total.detach(), [p.detach() for p in parts]
+        return self.job.mean_losses(total, parts)
 
     def _enter(self, name: str, state: Callable[[], dict], load: Callable[[dict], None]) -> None:
         """Start a phase: its optimiser state for checkpoints, restored if the run resumed in it."""
@@ -321,9 +352,13 @@ class _Run:
     def write_checkpoint(self) -> None:
         """Write everything needed to go on from this step (see :mod:`sirenpde.checkpoint`)."""
         name, optimizer_state = self.phase
+        samplers = [self.sampler.state()] if self.job is None else self.job.gather(self.sampler.state())
+        if self.job is not None and not self.job.main:
+            self.last_checkpoint = time.monotonic()
+            return  # rank 0 writes; the others gave it their sampling streams
         write_checkpoint(self.checkpointing.path, dict(
             key=self.checkpointing.key, step=self.step, phase=name, optimizer=optimizer_state(),
-            model=self.weights.state_dict(), sampler=self.sampler.state(),
+            model=self.weights.state_dict(), sampler=samplers,
             losses=self.losses[: self.step].cpu(), lrs=self.lrs[: self.step], val_steps=self.val_steps,
             val_losses=self.val_losses, best_loss=self.best_loss, best_step=self.best_step,
             best_state=self.best_state, front=None if self.front is None else self.front.cpu(),
@@ -335,7 +370,7 @@ class _Run:
         """Take up a checkpoint written by :meth:`write_checkpoint` for the same configuration."""
         self.step = int(state["step"])
         self.weights.load_state_dict(state["model"])
-        self.sampler.load_state(state["sampler"])
+        self._restore_sampling(state["sampler"])
         self.losses[: self.step] = state["losses"].to(self.losses)
         self.lrs[: self.step] = state["lrs"]
         self.val_steps, self.val_losses = list(state["val_steps"]), list(state["val_losses"])
@@ -347,6 +382,21 @@ class _Run:
         self.balancer.load_state(state.get("balance", {}))
         self.wall_before = float(state["wall"])
         self.resumed = state
+
+    def _restore_sampling(self, streams: list | dict) -> None:
+        """Each rank takes up its own sampling stream; a job of another size (or a checkpoint of
+        another) gets fresh streams instead, seeded from the step so that no points repeat."""
+        streams = streams if isinstance(streams, list) else [streams]  # before distributed training
+        world, rank = (1, 0) if self.job is None else (self.job.world_size, self.job.rank)
+        if len(streams) == world:
+            self.sampler.load_state(streams[rank])
+            return
+        seed = rank_seed(self.config.seed + self.step, rank)
+        self.sampler.reseed(seed)
+        if rank == 0:
+            log.warning("the checkpoint was written by %d process(es), this job has %d: each draws fresh"
+                        " samples from here on (seed %d + step); the result is not bit-identical to an"
+                        " uninterrupted run", len(streams), world, self.config.seed)
 
     def _validate(self) -> None:
         loss = float(evaluate_losses(self.problem, self.model, self.validation,
