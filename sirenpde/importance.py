@@ -60,6 +60,7 @@ class NearSampler:
     name: str = "constraint"
     _balls: tuple[AbstractDomain, ...] = field(init=False, repr=False)
     _inside: tuple[float, ...] = field(init=False, repr=False)  # a_j
+    _density: tuple[float, ...] = field(init=False, repr=False)  # |Ω| / |B_j ∩ Ω|
 
     def __post_init__(self) -> None:
         if not isinstance(self.region, Interior):
@@ -77,6 +78,10 @@ class NearSampler:
                                  f" {list(c)} misses the region; move the centre or enlarge the radius")
         object.__setattr__(self, "_balls", balls)
         object.__setattr__(self, "_inside", inside)
+        # Computed once: a union's or difference's volume is itself an estimate, not free.
+        volume = self.region.domain.volume()
+        ratios = tuple(volume / (a * b.volume()) for a, b in zip(inside, balls, strict=True))
+        object.__setattr__(self, "_density", ratios)
 
     def _fraction_inside(self, ball: AbstractDomain) -> float:
         probe = SobolSampler(torch.Generator().manual_seed(0), "cpu", torch.float64)
@@ -93,11 +98,9 @@ class NearSampler:
     def ratio(self, x: torch.Tensor, n: int) -> torch.Tensor:
         """r(x) = p_Ω(x)/p_mix(x) for points (N, d) of Ω in a batch of ``n`` (see the module docstring)."""
         counts = self.counts(n)
-        volume = self.region.domain.volume()
         density = torch.full((x.shape[0],), (n - sum(counts)) / n, dtype=torch.float64, device=x.device)
-        for ball, a, m in zip(self._balls, self._inside, counts, strict=True):
-            share = (m / n) * volume / (a * ball.volume())
-            density = density + share * ball.contains(x).to(torch.float64)
+        for ball, ratio, m in zip(self._balls, self._density, counts, strict=True):
+            density = density + (m / n) * ratio * ball.contains(x).to(torch.float64)
         return (1.0 / density).to(x.dtype)
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,9 +15,9 @@ A constraint's ``sampling`` is ``None`` (the run's sampler, ``training.sampler``
   the plain mean penalty.
 
 These are specifications only (frozen, comparable); the machinery lives in
-:mod:`sirenpde.batch_source`, :mod:`sirenpde.adaptive` and :mod:`sirenpde.importance`. RAD and
-near-source sampling shape the Adam phase's points; Levenberg–Marquardt, L-BFGS and validation draw
-plainly from the region (see docs/sampling-and-balancing.md).
+:mod:`sirenpde.batch_source`, :mod:`sirenpde.adaptive` and :mod:`sirenpde.importance`. RAD shapes
+the points of every phase (Adam, Levenberg–Marquardt, L-BFGS), near-source sampling those of Adam;
+validation always draws plainly from the region (see docs/sampling-and-balancing.md).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class SamplingStrategy(ABC):
     @property
     @abstractmethod
     def adaptive(self) -> bool:
-        """Whether it acts on the Adam phase only (RAD, near-source) rather than on every draw."""
+        """Whether it adapts to the network or reweights points (RAD, near-source), rather than only
+        choosing a sampler."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ class RAD(SamplingStrategy):
     ``p(x) = (ε(x)^k / mean_pool(ε^k) + c) / Σ_pool(…)``, and each step draws its ``points`` from
     the pool with replacement, ``torch.multinomial(p)``. k = 0 or c → ∞ is uniform over the pool;
     large k and c = 0 is greedy. The points are not reweighted: RAD deliberately weights the loss
-    towards high residuals (as in the paper).
+    towards high residuals (as in the paper). Levenberg–Marquardt steps and the L-BFGS batch draw
+    from a pool scored afresh just before (an LM step costs far more than the scoring).
 
     Args:
         k: exponent of the residual (≥ 0).
