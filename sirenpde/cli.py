@@ -127,7 +127,7 @@ def _solve(args) -> int:
                                   spec.output.checkpoint_every, spec.output.checkpoint_minutes, resume)
     total = training.steps + training.lm_steps + training.lbfgs_steps
     progress = _ProgressBar(total, enabled=not args.quiet and main_rank)
-    signals = _StopOnSignal()
+    signals = _StopOnSignal(announce=main_rank)
     try:
         with signals:
             solution = train(spec.problem, config=training, model_config=spec.model, callback=progress,
@@ -136,7 +136,8 @@ def _solve(args) -> int:
         progress.close()
         if not main_rank:
             return signals.code
-        return _save_partial(stopped.solution, spec, out, checkpoint, args.file, signals.code)
+        again = args.file + ("" if job is None else f" --nproc {job.world_size}")
+        return _save_partial(stopped.solution, spec, out, checkpoint, again, signals.code)
     except DistributedError as err:
         progress.close()
         if main_rank:
@@ -220,14 +221,20 @@ def _save_partial(solution, spec, out: Path, checkpoint: Path, file: str, code: 
     return code
 
 
+_RELAYED_S = 2.0  # a second signal this soon after the first is the first, passed on by a launcher
+
+
 class _StopOnSignal:
     """SIGINT/SIGTERM ask training to stop after the current step (it then writes a checkpoint);
-    a second signal stops at once (KeyboardInterrupt). Handlers are restored on exit."""
+    a second signal stops at once (KeyboardInterrupt) — unless it comes within ``_RELAYED_S`` of the
+    first, as when torchrun passes a Ctrl-C on to workers that got it already. Handlers are restored
+    on exit."""
 
     _SIGNALS = ("SIGINT", "SIGTERM")
 
-    def __init__(self):
-        self.code = 0
+    def __init__(self, announce: bool = True):
+        self.code, self.announce = 0, announce
+        self._first = 0.0
         self._previous: dict = {}
 
     def requested(self) -> bool:
@@ -235,12 +242,17 @@ class _StopOnSignal:
 
     def _handle(self, signum, frame) -> None:
         import signal
+        import time
 
         if self.code:
+            if time.monotonic() - self._first < _RELAYED_S:
+                return  # the same request, relayed by a launcher (torchrun passes signals on)
             raise KeyboardInterrupt
+        self._first = time.monotonic()
         self.code = 128 + signum
-        print(f"\n{signal.Signals(signum).name}: stopping after this step and writing a checkpoint"
-              " (again to quit at once)", file=sys.stderr)
+        if self.announce:  # in a job, rank 0 speaks for all
+            print(f"\n{signal.Signals(signum).name}: stopping after this step and writing a checkpoint"
+                  " (again to quit at once)", file=sys.stderr)
 
     def __enter__(self):
         import signal

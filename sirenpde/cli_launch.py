@@ -26,11 +26,13 @@ def launch(nproc: int, argv: list[str], file: str) -> int:
     Each worker gets ``OMP_NUM_THREADS`` = the machine's cores / nproc (unless set), so that the
     processes do not fight over cores.
     """
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-    for name in _AGENT_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for name in list(logging.Logger.manager.loggerDict):  # each module's logger has its own level
+        if name.startswith(_AGENT_LOGGERS):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
     config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
                           rdzv_backend="c10d", rdzv_endpoint="localhost:0", max_restarts=0,
@@ -39,6 +41,10 @@ def launch(nproc: int, argv: list[str], file: str) -> int:
         elastic_launch(config, entrypoint=sys.executable)("-m", "sirenpde", "solve", *argv)
     except ChildFailedError as err:
         return _exit_code(err, nproc, file)
+    except SignalException as err:
+        # SIGINT/SIGTERM reached the job: the agent relayed it and waited for the workers, which
+        # stopped after their step, checkpointed and said so themselves.
+        return 128 + int(err.sigval)
     return 0
 
 
