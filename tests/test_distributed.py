@@ -163,3 +163,23 @@ def test_the_job_comes_from_torchrun_variables(monkeypatch):
 ])
 def test_backend_errors_are_cut_to_their_gist(text, gist):
     assert _reason(RuntimeError(text)) == gist
+
+
+def test_ctrl_c_stops_every_rank_after_its_step_with_a_checkpoint(tmp_path):
+    path = write(tmp_path, "p.yaml", steps=3000)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    job = subprocess.Popen([sys.executable, "-m", "sirenpde", "solve", str(path), "--nproc", "2", "--quiet"],
+                           cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    checkpoint = tmp_path / "p.h5.ckpt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(job.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: launcher and workers alike
+    _, stderr = job.communicate(timeout=120)
+    assert job.returncode == 130, stderr
+    assert "Traceback" not in stderr and stderr.count("SIGINT: stopping after this step") == 1, stderr
+    assert f"sirenpde solve {path} --nproc 2 --resume" in stderr, stderr
+    with h5py.File(tmp_path / "p.h5") as f:
+        assert not bool(f.attrs["complete"])
+    assert checkpoint.exists()
