@@ -17,8 +17,6 @@ RAD pools, so checkpoints and rollbacks take them along.
 
 from __future__ import annotations
 
-import logging
-
 import torch
 
 from .adaptive import RadPool, Scorer
@@ -31,8 +29,6 @@ from .regions import PointSet, Region
 from .sampling_strategies import RAD, NearPoints, Plain, SamplingStrategy
 
 __all__ = ["BatchSource", "check_sampling"]
-
-log = logging.getLogger(__name__)
 
 
 class _Group:
@@ -110,11 +106,6 @@ class BatchSource:
             s = self.sampler
             self.samplers[strategy.kind] = make_sampler(strategy.kind, s.generator, s.device, s.dtype)
         return self.samplers[strategy.kind]
-
-    @property
-    def adaptive(self) -> bool:
-        """Whether some group draws adaptively in Adam (RAD or near-source)."""
-        return any(g.strategy is not None and g.strategy.adaptive for g in self.groups)
 
     def draw(self, scale: float = 1.0, score: Scorer | None = None) -> list[Batch]:
         """Fresh batches, each constraint's ``points`` times ``scale`` (min 1), for LM and L-BFGS: with

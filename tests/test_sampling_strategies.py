@@ -76,7 +76,7 @@ def test_a_constraint_naming_the_run_sampler_shares_the_plain_batch():
     source = BatchSource(p, make_sampler("uniform", gen(), "cpu"))
     assert [g.strategy for g in source.groups] == [None, None]
     source = BatchSource(problem(pde_sampling="lhs"), make_sampler("uniform", gen(), "cpu"))
-    assert isinstance(source.groups[0].sampler, LatinHypercubeSampler) and not source.adaptive
+    assert isinstance(source.groups[0].sampler, LatinHypercubeSampler)
 
 
 def test_rad_probabilities_follow_the_formula():
