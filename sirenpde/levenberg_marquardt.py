@@ -2,7 +2,8 @@
 
 With squared-L2 constraints the loss is a sum of squares ``Σ_m (w_m/N_m) Σ_x |C_m(x)|² = |R|²`` of
 one residual row per point and component, so a Gauss–Newton step is a linear least-squares solve:
-``(JᵀJ + λ·D) δ = −JᵀR`` with J = ∂R/∂θ over all network weights θ and D the mean of JᵀJ's diagonal
+``(JᵀJ + λ·D) δ = −JᵀR`` with J = ∂R/∂θ over all network weights θ (and the problem's scalar
+unknowns, for an inverse problem; measured values travel with their points) and D the mean of JᵀJ's diagonal
 (so λ is scale free). λ shrinks after a step that lowers the loss and grows after one that does not;
 a rejected step costs one extra forward pass, not a new Jacobian.
 
@@ -56,14 +57,11 @@ def check_least_squares(problem: Problem, model: nn.Module) -> None:
 
 
 def least_squares_obstacle(problem: Problem) -> str | None:
-    """Why LM cannot fit this problem whatever the network — learnable unknowns or measurements
-    (LM differentiates the network's weights only, point by point) — or ``None``."""
-    if problem.unknowns is not None and any(True for _ in problem.unknowns.parameters()):
-        return ("lm_steps fits the network's weights only, and this problem has learnable unknowns;"
-                " use lbfgs_steps instead")
-    with_data = [c.name for c in problem.constraints if c.region.has_data]
-    if with_data:
-        return f"lm_steps cannot fit measurements ({', '.join(with_data)}); use lbfgs_steps instead"
+    """Why LM cannot fit this problem whatever the network, or ``None``: a coefficient network
+    among the unknowns (its Jacobian would need the autograd engine inside ``torch.func``)."""
+    if problem.unknowns is not None and len(problem.unknowns.fields):
+        return ("lm_steps fits the network and scalar unknowns, and this problem has a coefficient network"
+                f" ({', '.join(problem.unknowns.fields)}); use lbfgs_steps instead")
     return None
 
 
@@ -73,14 +71,18 @@ class _PointRows(nn.Module):
     def __init__(self, problem: Problem, model: SIREN, batch: Batch):
         super().__init__()
         self.model, self.problem, self.batch = model, problem, batch
+        # A submodule, so that torch.func swaps the unknowns the residuals read, like the weights.
+        self.unknowns = problem.unknowns
         self.widths: list[int] = []  # rows per point of each constraint, known after a call
 
-    def forward(self, x: torch.Tensor, normal: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, normal: torch.Tensor | None, data: dict) -> torch.Tensor:
         p = self.problem
         fields = ForwardFields(self.model, x[None], p.axes, None if normal is None else normal[None],
                                p.spatial_axes, functional=True)
         if p.complex:
             fields = ComplexFields(fields)
+        if data:
+            fields.data = {k: v[None] for k, v in data.items()}
         rows = []
         for c in self.batch.constraints:
             r = c.residual(fields).reshape(-1)
@@ -101,11 +103,15 @@ class LevenbergMarquardt:
     def __init__(self, problem: Problem, model: SIREN, damping: float = 1e-3):
         check_least_squares(problem, model)
         self.problem, self.model, self.damping = problem, model, float(damping)
-        self.names = [name for name, _ in model.named_parameters()]
+        # The network's weights and the problem's scalar unknowns, by their names in _PointRows.
+        self.trained = {f"model.{n}": p for n, p in model.named_parameters()}
+        if problem.unknowns is not None:
+            self.trained.update({f"unknowns.{n}": p for n, p in problem.unknowns.named_parameters()})
+        self.names = list(self.trained)
 
     def step(self, batches: list[Batch]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One step on fresh ``batches``; returns the loss and each constraint's loss before it."""
-        params = {n: p.detach() for n, p in self.model.named_parameters()}
+        params = {n: p.detach() for n, p in self.trained.items()}
         try:
             with torch.no_grad():
                 rows, jac, parts = self._linearise(params, batches)
@@ -149,7 +155,8 @@ class LevenbergMarquardt:
         all_rows, all_jac, by_constraint = [], [], {}
         for batch, rows, scale, widths in evaluated:
             f, dims = self._functional(_PointRows(self.problem, self.model, batch)), self._dims(batch)
-            jac = vmap(jacrev(f), in_dims=dims)(params, batch.x, batch.normals)   # {name: (N, K, …)}
+            # {name: (N, K, …)}
+            jac = vmap(jacrev(f), in_dims=dims)(params, batch.x, batch.normals, dict(batch.data))
             jac = torch.cat([jac[n].reshape(*rows.shape, -1) for n in self.names], dim=2)
             start = 0
             for c, width in zip(batch.constraints, widths, strict=True):
@@ -165,7 +172,8 @@ class LevenbergMarquardt:
         number of rows per point."""
         module = _PointRows(self.problem, self.model, batch)
         with torch.no_grad():
-            rows = vmap(self._functional(module), in_dims=self._dims(batch))(params, batch.x, batch.normals)
+            rows = vmap(self._functional(module), in_dims=self._dims(batch))(params, batch.x, batch.normals,
+                                                                             dict(batch.data))
         n = batch.x.shape[0]
         scale = torch.cat([torch.full((w,), (float(c.weight) / n) ** 0.5, dtype=rows.dtype,
                                       device=rows.device)
@@ -178,12 +186,12 @@ class LevenbergMarquardt:
 
     @staticmethod
     def _dims(batch: Batch) -> tuple:
-        return (None, 0, None if batch.normals is None else 0)
+        return (None, 0, None if batch.normals is None else 0, 0)
 
     @staticmethod
     def _functional(module: _PointRows):
-        def f(params, x, normal):
-            return functional_call(module, {f"model.{n}": p for n, p in params.items()}, (x, normal))
+        def f(params, x, normal, data):
+            return functional_call(module, params, (x, normal, data))
         return f
 
     def _unflatten(self, params, delta: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -196,7 +204,7 @@ class LevenbergMarquardt:
 
     def _assign(self, params) -> None:
         with torch.no_grad():
-            for n, p in self.model.named_parameters():
+            for n, p in self.trained.items():
                 p.copy_(params[n])
 
     @staticmethod
