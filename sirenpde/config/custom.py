@@ -34,7 +34,17 @@ from ..solution import Reference
 from ..unknowns import Unknowns
 from .compile import Compiler
 from .sampling import SamplingNode, to_strategy
-from .schema import Built, Expr, FileBase, GriddedNode, PointCount, Section, Weight, expression_input
+from .schema import (
+    Built,
+    DomainNode,
+    Expr,
+    FileBase,
+    GriddedNode,
+    PointCount,
+    Section,
+    Weight,
+    expression_input,
+)
 
 __all__ = ["CustomFile"]
 
@@ -73,8 +83,15 @@ class DataRegionNode(Section):
     data: DataNode
 
 
+class InsideRegionNode(Section):
+    """The interior of a smaller domain inside the problem's: a strip around a shock, a disc
+    around a source — points drawn there alone, for a constraint that stresses that part."""
+
+    inside: DomainNode
+
+
 class ConstraintNode(Section):
-    region: str | DataRegionNode = "interior"
+    region: str | DataRegionNode | InsideRegionNode = "interior"
     residual: Expr | Annotated[list[Expr], Field(min_length=1)]
     points: PointCount = 1000
     weight: Weight = 1.0
@@ -112,12 +129,13 @@ class CustomFile(FileBase):
                           spatial_axes=names.spatial, complex=names.complex, unknowns=names.unknowns)
         return Built(problem, reference=self._reference(compile_, names))
 
-    def _region(self, compile_: Compiler, key: tuple, spec: str | DataRegionNode, regions: dict) -> Region:
+    def _region(self, compile_: Compiler, key: tuple, spec, regions: dict) -> Region:
         """The region named ``spec`` — shared by every constraint that names it, so they share points."""
         # One region per distinct table: `u.csv` and `./u.csv` are the same measurements.
-        table = None if isinstance(spec, str) else (compile_.path(spec.data.file).resolve(),
-                                                    spec.data.columns)
-        label = spec if table is None else f"data:{table}"
+        if isinstance(spec, DataRegionNode):
+            label = f"data:{(compile_.path(spec.data.file).resolve(), spec.data.columns)}"
+        else:
+            label = spec if isinstance(spec, str) else f"inside:{id(spec)}"
         if label not in regions:
             regions[label] = _make_region(compile_, key, spec, self.domain.domain)
         return regions[label]
@@ -160,7 +178,16 @@ class CustomFile(FileBase):
         return Reference(f"file {self.reference.file}", values)
 
 
-def _make_region(compile_: Compiler, key: tuple, spec: str | DataRegionNode, domain) -> Region:
+def _make_region(compile_: Compiler, key: tuple, spec, domain) -> Region:
+    if isinstance(spec, InsideRegionNode):
+        part = spec.inside.domain
+        lo, hi = part.bounds()
+        outer_lo, outer_hi = domain.bounds()
+        if part.dim != domain.dim or (lo < outer_lo - 1e-12).any() or (hi > outer_hi + 1e-12).any():
+            raise compile_.error(key + ("inside",), f"expected a {domain.dim}-D domain within the problem's"
+                                 f" bounding box {outer_lo.tolist()}..{outer_hi.tolist()}; found"
+                                 f" {lo.tolist()}..{hi.tolist()}")
+        return Interior(part)
     if isinstance(spec, DataRegionNode):
         data = spec.data
         try:
