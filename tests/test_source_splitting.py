@@ -112,8 +112,9 @@ def test_lm_rows_include_the_closed_form_part():
     model = sp.build_model(problem, sp.ModelConfig(layers=(8,))).double()
     sampler = make_sampler("uniform", torch.Generator().manual_seed(0), "cpu", torch.float64)
     batches = draw_batches(problem, sampler)
-    params = {n: p.detach() for n, p in model.named_parameters()}
-    rows, _, _ = LevenbergMarquardt(problem, model)._linearise(params, batches)
+    optimizer = LevenbergMarquardt(problem, model)
+    params = {n: p.detach() for n, p in optimizer.trained.items()}
+    rows, _, _ = optimizer._linearise(params, batches)
     total, _ = evaluate_losses(problem, model, batches, "forward")
     assert math.isclose(float(rows @ rows), float(total.detach()), rel_tol=1e-9)
 
