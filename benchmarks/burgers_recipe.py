@@ -24,7 +24,8 @@ from the shock — uniform samples put ~10 points a step in the shock and LM's l
 LM without Adam 7.9e-4 (lower loss, worse shock); w0_initial 30 6.9e-4 after 600 LM steps (w0 10:
 4.8e-4); 3 × 20 and 2 × 30 SIRENs 3.4e-3 and 1.6e-1 after 600 LM steps (too few weights); all
 the points in each LM step (--lm-factor 1, 400 steps, the same CPU time) 3.2e-4 and 8.9e-4 for
-seeds 0 and 1 — a step costs 2.7 times as much. float32 does as well (2.9e-4) at the same cost.
+seeds 0 and 1 — a step costs 2.7 times as much. Neutral: float32 (seeds 0, 1: 2.9e-4, 3.8e-4 at
+the same cost) and strip weight 0.2 (3.2e-4).
 The Sobol sampler must not be used here: on a space-time domain it draws x and t from one 1-D
 sequence, so every batch lies on the diagonal x ≈ 2t − 1 (correlation 0.97).
 
