@@ -414,3 +414,16 @@ def test_composites_check_their_pieces():
         Difference(Box((0, 0), (1, 1)), (Disk((0, 0), 0.1),), names=("a", "b"))
     with pytest.raises(ValueError, match="t0 < t1"):
         SpaceTime(Box(0.0, 1.0), 1.0, 1.0)
+
+
+def test_sobol_space_time_points_fill_the_square_not_a_diagonal():
+    # A 1-D space and its times once came from one 1-column Sobol sequence: x ≈ 2t − 1 (r = 0.97).
+    domain = SpaceTime(Box((-1.0,), (1.0,)), 0.0, 1.0)
+    sampler = make_sampler("sobol", torch.Generator().manual_seed(0), "cpu", torch.float64)
+    for draw in (lambda: domain.sample_interior(2048, sampler),
+                 lambda: domain.sample_boundary(2048, sampler)[0]):
+        x = draw()
+        assert abs(float(torch.corrcoef(x.T)[0, 1])) < 0.1
+        counts = torch.histogramdd(x, bins=[8, 8])[0] if x[:, 0].unique().numel() > 2 else None
+        if counts is not None:
+            assert int((counts == 0).sum()) == 0  # every cell of an 8 × 8 grid gets points

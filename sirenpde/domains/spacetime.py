@@ -73,7 +73,11 @@ class SpaceTime(AbstractDomain):
         return self.space.contains(x[:, :-1]) & (t >= self.t0) & (t <= self.t1)
 
     def _times(self, n: int, sampler: Sampler) -> torch.Tensor:
-        return self.t0 + self.duration * sampler.unit(n, 1)
+        # The last column of a (d + 1)-column draw, not a 1-column one: a Sobol sampler keeps one
+        # sequence per column count, and a 1-D space would draw from the same 1-column sequence just
+        # before, putting every (x, t) on a diagonal.
+        k = self.space.dim + 1
+        return self.t0 + self.duration * sampler.unit(n, k)[:, -1:]
 
     def sample_interior(self, n: int, sampler: Sampler) -> torch.Tensor:
         check_count(n, "SpaceTime.sample_interior")
