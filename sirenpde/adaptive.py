@@ -57,10 +57,11 @@ class RadPool:
         parts = [score(_rows(batch, slice(i, min(i + chunk, n)))) for i in range(0, n, chunk)]
         return cls(batch, rad_probabilities(torch.cat(parts), k, c))
 
-    def draw(self, n: int, generator: torch.Generator) -> Batch:
-        """``n`` points drawn from the pool with replacement, with probability ``p``."""
+    def draw(self, n: int, generator: torch.Generator, replacement: bool = True) -> Batch:
+        """``n`` points drawn from the pool with probability ``p``, with replacement or without (then
+        ``n`` must not exceed the pool)."""
         p = self.probabilities.to(generator.device)
-        index = torch.multinomial(p, n, replacement=True, generator=generator).to(self.batch.x.device)
+        index = torch.multinomial(p, n, replacement=replacement, generator=generator).to(self.batch.x.device)
         return _rows(self.batch, index)
 
     def state(self) -> dict:

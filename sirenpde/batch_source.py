@@ -51,11 +51,12 @@ class _Group:
         x, normals, data = self.region.draw(max(1, round(self.points * scale)), self.sampler)
         return Batch(self.region, x, normals, tuple(self.members), dict(data))
 
-    def rad(self, scale: float, score: Scorer, generator: torch.Generator) -> Batch:
+    def rad(self, scale: float, score: Scorer, generator: torch.Generator,
+            replacement: bool = True) -> Batch:
         """A fresh pool of ``pool × points·scale`` candidates, scored; then ``points·scale`` drawn from it."""
         s, n = self.strategy, max(1, round(self.points * scale))
         self.pool = RadPool.scored(self.plain(s.pool * scale), score, s.k, s.c, chunk=n)
-        return self.pool.draw(n, generator)
+        return self.pool.draw(n, generator, replacement=replacement)
 
     def adam(self, step: int, score: Scorer, generator: torch.Generator) -> Batch:
         s = self.strategy
@@ -109,9 +110,11 @@ class BatchSource:
 
     def draw(self, scale: float = 1.0, score: Scorer | None = None) -> list[Batch]:
         """Fresh batches, each constraint's ``points`` times ``scale`` (min 1), for LM and L-BFGS: with
-        ``score``, RAD groups from a pool refreshed now; near-source groups plainly."""
-        return [g.rad(scale, score, self.generator) if score is not None and isinstance(g.strategy, RAD)
-                else g.plain(scale) for g in self.groups]
+        ``score``, RAD groups from a pool refreshed now, without replacement (a Gauss–Newton step fits
+        its batch almost exactly: a repeated point would only shrink it, and did make LM collapse on
+        Burgers); near-source groups plainly."""
+        return [g.rad(scale, score, self.generator, replacement=False)
+                if score is not None and isinstance(g.strategy, RAD) else g.plain(scale) for g in self.groups]
 
     def draw_adam(self, step: int, score: Scorer) -> list[Batch]:
         """The batches of Adam step ``step`` (0-based): RAD pools refreshed when due, scored by ``score``."""

@@ -120,15 +120,16 @@ def test_rad_concentrates_the_points_where_the_penalty_is_large_and_keeps_its_po
     assert bool(members.all())                # every point comes from the current pool
 
 
-def test_rad_refreshes_its_pool_for_every_lm_step_and_the_lbfgs_batch():
-    p = problem(pde_sampling=sp.RAD(every=100, pool=4))
+def test_rad_draws_distinct_points_from_a_fresh_pool_for_every_lm_step_and_the_lbfgs_batch():
+    p = problem(pde_sampling=sp.RAD(c=0.1, every=100, pool=10))
     source = BatchSource(p, make_sampler("uniform", gen(), "cpu"))
     from sirenpde.adaptive import pool_scorer
     score = pool_scorer(p, sp.build_model(p, sp.ModelConfig(layers=(8,))), "auto")
     first = source.draw(scale=0.5, score=score)
     pool = source.groups[0].pool
-    assert first[0].x.shape == (100, 2) and pool.batch.x.shape == (400, 2)
-    assert distance_to_peak(first[0]) < 0.5 * distance_to_peak(source.draw()[0])
+    assert first[0].x.shape == (100, 2) and pool.batch.x.shape == (1000, 2)
+    assert torch.unique(first[0].x, dim=0).shape[0] == 100   # LM: no point twice
+    assert distance_to_peak(first[0]) < 0.7 * distance_to_peak(source.draw()[0])
     source.draw(scale=0.5, score=score)
     assert source.groups[0].pool is not pool
 
