@@ -194,8 +194,8 @@ def test_lm_fits_a_scalar_unknown_to_measurements(tmp_path):
     assert lm[-1] < 0.1 * lm[0]  # LM itself did the fitting
 
 
-def test_lm_without_data_rows_is_unchanged_by_a_data_free_problem(tmp_path):
-    # A problem whose measurements are replaced by the known κ: LM's rows are the PDE's alone.
+def test_lm_fits_the_measurements_when_kappa_is_a_known_constant(tmp_path):
+    # κ given as a constant: no unknowns, but LM's rows still include the measurements.
     text = INVERSE.replace("kappa: {initial: 1.0, exact: 2.0, positive: true}", "kappa: 2.0").replace(
         "lbfgs_steps: 20", "lm_steps: 10")
     spec = sp.load_problem_text(text, str(write(tmp_path, text)))
