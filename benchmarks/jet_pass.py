@@ -13,7 +13,7 @@ import time
 import torch
 
 import sirenpde as sp
-from sirenpde.fields_forward import compilable_jets, model_jets
+from sirenpde.derivatives.forward import compilable_jets, model_jets
 
 
 def main() -> None:

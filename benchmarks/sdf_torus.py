@@ -19,7 +19,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import sirenpde as sp
-from sirenpde.meshing import mesh_solution
+from sirenpde.results.meshing import mesh_solution
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "problems" / "data"))
 from make_torus import torus_points  # noqa: E402

@@ -37,9 +37,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from sirenpde import build_model, load_problem_file
+from sirenpde.derivatives.forward import compilable_jets
 from sirenpde.domains import make_sampler
-from sirenpde.fields_forward import compilable_jets
-from sirenpde.loss import draw_batches, evaluate_losses
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.loss import evaluate_losses
 
 
 @dataclasses.dataclass(frozen=True)

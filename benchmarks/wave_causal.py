@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 import sirenpde as sp
-from sirenpde.solution import relative_l2, relative_l2_by_time
+from sirenpde.results.solution import relative_l2, relative_l2_by_time
 
 OPTIONS = ("none", "weights", "window", "both")
 

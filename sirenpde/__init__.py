@@ -7,23 +7,24 @@
 """
 
 from ._version import __version__
-from .coefficients import expression
 from .config import ConfigError, load_problem_file, load_problem_text
-from .constraints import AbstractConstraint, Constraint
+from .constraints.constraint import AbstractConstraint, Constraint
+from .constraints.problem import Problem
+from .derivatives.fields import Fields
 from .domains import AbstractDomain, Ball, Box, Difference, Disk, Polygon, SpaceTime, Union
-from .fields import Fields
-from .io_hdf5 import load, save
-from .measurements import Measurements, read_table
-from .pointcloud import PointCloud, read_point_cloud
-from .problem import Problem
+from .domains.measurements import Measurements, read_table
+from .domains.pointcloud import PointCloud, read_point_cloud
+from .domains.regions import Boundary, Interior, Region
+from .expressions.coefficients import expression
+from .model.config import ModelConfig, build_model
+from .model.siren import SIREN, Sine, siren_uniform_
+from .model.unknowns import Unknowns
 from .problems import PML, PointSource, eikonal, helmholtz, poisson, sdf, wave
-from .regions import Boundary, Interior, Region
-from .sampling_strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
-from .settings import ModelConfig, TrainConfig, build_model
-from .siren import SIREN, Sine, siren_uniform_
-from .solution import Solution
-from .train import Progress, TrainingError, TrainingInterrupted, train
-from .unknowns import Unknowns
+from .results.hdf5 import load, save
+from .results.solution import Solution
+from .sampling.strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
+from .training.loop import Progress, TrainingError, TrainingInterrupted, train
+from .training.settings import TrainConfig
 
 __all__ = [
     "__version__",

@@ -10,7 +10,7 @@ import torch
 from pydantic import ValidationError
 
 import sirenpde as sp
-from sirenpde.balancing import AdaptiveBalance, FixedBalance, GradNormBalance, make_balancer
+from sirenpde.training.balancing import AdaptiveBalance, FixedBalance, GradNormBalance, make_balancer
 
 
 @dataclasses.dataclass(frozen=True)

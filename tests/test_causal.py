@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.causal import CausalWeights, TimeWindow, is_causal_target
 from sirenpde.domains import make_sampler
-from sirenpde.loss import draw_batches
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.causal import CausalWeights, TimeWindow, is_causal_target
 
 PI = math.pi
 

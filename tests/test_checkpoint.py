@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.checkpoint import CheckpointError, Checkpointing, read_checkpoint, write_checkpoint
+from sirenpde.training.checkpoint import CheckpointError, Checkpointing, read_checkpoint, write_checkpoint
 
 
 class Stop(Exception):
@@ -98,7 +98,7 @@ def test_a_nan_weight_is_rolled_back_with_a_smaller_learning_rate(caplog):
     model = sp.build_model(problem_, MODEL, seed=3)
     solution_model = list(model.parameters())
     cfg = sp.TrainConfig(steps=12, validate_every=4, log_every=1, seed=3)
-    with caplog.at_level("WARNING", logger="sirenpde.rollback"):
+    with caplog.at_level("WARNING", logger="sirenpde.training.rollback"):
         solution = sp.train(problem_, model, cfg, callback=corrupt)
     assert solution.info["rollbacks"] == 1
     # corrupted after step 4, just before the state kept at step 4: back to the one kept at step 0

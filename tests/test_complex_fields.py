@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 import sirenpde as sp
-import sirenpde.plotting as plotting
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_complex import ComplexFields, to_complex, to_real_channels
+import sirenpde.results.plotting as plotting
+from sirenpde.derivatives.complex import ComplexFields, to_complex, to_real_channels
+from sirenpde.derivatives.fields import AutogradFields
 
 A, B = 1.3, -2.1
 AXES = ("x", "y")

@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.loss import draw_batches, evaluate_losses
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.loss import evaluate_losses
 
 PI = math.pi
 SQUARE = sp.Box((0, 0), (1, 1))
@@ -249,7 +250,7 @@ class Flipped(nn.Module):
 
 def test_a_comparison_as_a_coefficient_is_zero_or_one():
     # `source: x > 0.5` in a file: a boolean expression used as a value means 1 where true.
-    from sirenpde.coefficients import evaluate, expression
+    from sirenpde.expressions.coefficients import evaluate, expression
 
     u = fields_on(50)
     step = evaluate(expression("x > 0.5", ("x", "y")), u)

@@ -18,11 +18,12 @@ import yaml
 from torch import nn
 
 import sirenpde as sp
-from sirenpde.cli import main
+from sirenpde.cli.main import main
 from sirenpde.domains import make_sampler
-from sirenpde.expressions import ExpressionError, compile_expression
-from sirenpde.loss import draw_batches, make_fields
-from sirenpde.measurements import Measurements
+from sirenpde.domains.measurements import Measurements
+from sirenpde.expressions.compiler import ExpressionError, compile_expression
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.loss import make_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = sorted((ROOT / "tests" / "hostile").glob("expr_*.yaml"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from sirenpde.distributed import Distributed, _reason, from_environment, rank_seed
+from sirenpde.training.distributed import Distributed, _reason, from_environment, rank_seed
 
 # Poisson on the unit square; each rank draws `points` per step (the 2-process job: half of the
 # 1-process run's, so that both see the same points per step in all).

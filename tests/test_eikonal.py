@@ -7,11 +7,11 @@ import pytest
 import torch
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
-from sirenpde.factored import DistanceFactor, FactoredModel
-from sirenpde.fields import AutogradFields
-from sirenpde.loss import draw_batches
+from sirenpde.model.factored import DistanceFactor, FactoredModel
 from sirenpde.references.eikonal_fmm import solve_eikonal_fmm
+from sirenpde.sampling.batch import draw_batches
 
 SOURCE, G, C0 = (0.5, 0.5), 0.5, 1.0
 

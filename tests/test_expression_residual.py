@@ -18,12 +18,12 @@ import torch
 from torch.func import hessian, jacrev, vmap
 
 import sirenpde as sp
-from sirenpde.expression_residual import ExpressionResidual, operator_names
-from sirenpde.expressions import ExpressionError, compile_expression
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_complex import ComplexFields, to_complex
-from sirenpde.fields_forward import ForwardFields
-from sirenpde.unknowns import Unknowns
+from sirenpde.derivatives.complex import ComplexFields, to_complex
+from sirenpde.derivatives.fields import AutogradFields
+from sirenpde.derivatives.forward import ForwardFields
+from sirenpde.expressions.compiler import ExpressionError, compile_expression
+from sirenpde.expressions.residual import ExpressionResidual, operator_names
+from sirenpde.model.unknowns import Unknowns
 
 TOL = 1e-10
 N = 24

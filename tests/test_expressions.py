@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sirenpde.expressions import Expression, ExpressionError, compile_expression
+from sirenpde.expressions.compiler import Expression, ExpressionError, compile_expression
 
 X = np.array([-0.9, -0.5, -0.25, 0.0, 0.3, 0.6, 0.9])
 Y = np.array([0.2, 0.5, 0.7, 1.0, 1.3, 1.7, 2.0])

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import sirenpde as sp
-from sirenpde.fields import AutogradFields
+from sirenpde.derivatives.fields import AutogradFields
 
 A, B = 1.7, -0.6
 AXES = ("x", "y", "z")

@@ -10,10 +10,11 @@ from torch import nn
 from torch.func import vmap
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
+from sirenpde.derivatives.forward import ForwardFields, model_jets, siren_jets
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_forward import ForwardFields, model_jets, siren_jets
-from sirenpde.loss import draw_batches, evaluate_losses, make_fields
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.loss import evaluate_losses, make_fields
 
 AXES = ("x", "y", "t")
 
@@ -113,7 +114,7 @@ def test_train_config_accepts_the_engine_choice():
 @pytest.mark.parametrize("groups", [((0,), (1,), (2,)), ((0, 1), (2,)), ((0, 1, 2),), ((2, 0),), ()])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_the_hand_written_sine_step_has_the_right_gradient(groups, with_bias):
-    from sirenpde.jet_layers import SineJet, sine_jet_plain
+    from sirenpde.derivatives.jet_layers import SineJet, sine_jet_plain
 
     gen = torch.Generator().manual_seed(0)
     t = torch.randn(1 + 3 + len(groups), 5, 4, dtype=torch.float64, generator=gen, requires_grad=True)
@@ -130,7 +131,7 @@ def test_the_hand_written_sine_step_has_the_right_gradient(groups, with_bias):
 
 
 def test_the_sine_step_keeps_only_its_input_bias_and_output_for_the_backward():
-    from sirenpde.jet_layers import SineJet
+    from sirenpde.derivatives.jet_layers import SineJet
 
     saved = []
     t = torch.randn(5, 100, 16, requires_grad=True)
@@ -142,7 +143,7 @@ def test_the_sine_step_keeps_only_its_input_bias_and_output_for_the_backward():
 
 
 def test_the_first_layer_and_the_readout_have_the_right_gradients():
-    from sirenpde.jet_layers import FirstSineJet, Readout, first_sine_plain
+    from sirenpde.derivatives.jet_layers import FirstSineJet, Readout, first_sine_plain
 
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(6, 4, dtype=torch.float64, generator=gen, requires_grad=True)

@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 import sirenpde as sp
+from sirenpde.derivatives.complex import ComplexFields, to_real_channels
+from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_complex import ComplexFields, to_real_channels
 
 
 class ComplexModel(nn.Module):
@@ -399,7 +399,7 @@ def test_training_learns_the_deepxde_benchmark_at_k0_2pi():
 
 def test_auto_first_frequency_follows_the_wavenumber():
     # w0_initial="auto": k times the half-width of the box for a problem with a wavenumber.
-    from sirenpde.settings import first_frequency
+    from sirenpde.model.config import first_frequency
 
     box = sp.Box((0.0, 0.0), (1.0, 2.0))
     wave = sp.helmholtz(box, 4.0, dirichlet={None: 0.0})

@@ -15,10 +15,10 @@ import torch
 from torch import nn
 
 import sirenpde as sp
-from sirenpde.cli import main
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_complex import ComplexFields
-from sirenpde.media import GriddedMedium
+from sirenpde.cli.main import main
+from sirenpde.derivatives.complex import ComplexFields
+from sirenpde.derivatives.fields import AutogradFields
+from sirenpde.domains.media import GriddedMedium
 from sirenpde.references import gaussian_source, point_sources_field, solve_helmholtz_fd
 
 ROOT = Path(__file__).resolve().parents[1]

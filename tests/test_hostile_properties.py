@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sirenpde as sp
-from sirenpde.expressions import Expression, ExpressionError, compile_expression
+from sirenpde.expressions.compiler import Expression, ExpressionError, compile_expression
 
 NAMES = ("x", "y")
 POINTS = {"x": torch.tensor([-1.0, 0.0, 0.5, 2.0]), "y": torch.tensor([1.0, -2.0, 0.0, 3.0])}

@@ -19,8 +19,8 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.checkpoint import Checkpointing, read_checkpoint
-from sirenpde.cli import main
+from sirenpde.cli.main import main
+from sirenpde.training.checkpoint import Checkpointing, read_checkpoint
 
 KAPPA = 2.0
 

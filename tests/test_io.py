@@ -15,9 +15,9 @@ import pytest
 import torch
 
 import sirenpde as sp
-import sirenpde.io_hdf5 as io_hdf5
-from sirenpde.atomic import atomic_path
-from sirenpde.solution import relative_l2
+import sirenpde.results.hdf5 as io_hdf5
+from sirenpde.results.atomic import atomic_path
+from sirenpde.results.solution import relative_l2
 
 # A non-square box with a hole, on a non-square grid: a transposed array or a wrong mask shows.
 #   −Δu = f with u = sin(πx/2)·sin(πy), so f = (5π²/4)·u.

@@ -9,10 +9,11 @@ import torch
 from torch import nn
 
 import sirenpde as sp
-import sirenpde.levenberg_marquardt as lm_module
+import sirenpde.training.levenberg_marquardt as lm_module
 from sirenpde.domains import make_sampler
-from sirenpde.levenberg_marquardt import LevenbergMarquardt
-from sirenpde.loss import draw_batches, evaluate_losses
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.levenberg_marquardt import LevenbergMarquardt
+from sirenpde.training.loss import evaluate_losses
 
 SQUARE = sp.Box((0, 0), (1, 1))
 

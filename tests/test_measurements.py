@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sirenpde.domains import make_sampler
-from sirenpde.measurements import MeasurementFileError, Measurements, read_table
+from sirenpde.domains.measurements import MeasurementFileError, Measurements, read_table
 
 X = np.array([0.0, 0.25, 0.5, 1.0])
 Y = np.array([1.0, 0.5, -0.5, 2.0])

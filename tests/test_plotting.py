@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.plotting import plot_result
+from sirenpde.results.plotting import plot_result
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -67,7 +67,7 @@ def _spacetime_result(folder, space_dim: int, resolution) -> str:
 
 
 def test_the_error_at_each_time_is_stored(tmp_path):
-    from sirenpde.io_hdf5 import read_error_by_time
+    from sirenpde.results.hdf5 import read_error_by_time
 
     times, curves = read_error_by_time(_spacetime_result(tmp_path, 1, [6, 4]))
     x = np.linspace(0, 1, 6)[:, None]

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from sirenpde.pointcloud import PointCloudError, estimate_normals, read_point_cloud
+from sirenpde.domains.pointcloud import PointCloudError, estimate_normals, read_point_cloud
 
 
 def sphere(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.checkpoint import Checkpointing, read_checkpoint
+from sirenpde.training.checkpoint import Checkpointing, read_checkpoint
 
 
 class Stop(Exception):

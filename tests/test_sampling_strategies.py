@@ -10,13 +10,13 @@ import torch
 from pydantic import BaseModel, ValidationError
 
 import sirenpde as sp
-from sirenpde.adaptive import RadPool, rad_probabilities
-from sirenpde.batch_source import BatchSource, check_sampling
 from sirenpde.config.sampling import SamplingNode, to_strategy
 from sirenpde.domains import LatinHypercubeSampler, make_sampler
-from sirenpde.importance import NearSampler
-from sirenpde.loss import Batch
-from sirenpde.regions import PointSet
+from sirenpde.domains.regions import PointSet
+from sirenpde.sampling.batch import Batch
+from sirenpde.sampling.batch_source import BatchSource, check_sampling
+from sirenpde.sampling.importance import NearSampler
+from sirenpde.sampling.rad import RadPool, rad_probabilities
 
 SQUARE = sp.Box((0, 0), (1, 1))
 
@@ -106,7 +106,7 @@ def test_rad_concentrates_the_points_where_the_penalty_is_large_and_keeps_its_po
     p = problem(pde_sampling=sp.RAD(k=1, c=0.1, every=5, pool=10))
     source = BatchSource(p, make_sampler("uniform", gen(), "cpu"))
     model = sp.build_model(p, sp.ModelConfig(layers=(8,)))
-    from sirenpde.adaptive import pool_scorer
+    from sirenpde.training.loss import pool_scorer
     score = pool_scorer(p, model, "auto")
     first = source.draw_adam(0, score)
     pool = source.groups[0].pool
@@ -123,7 +123,7 @@ def test_rad_concentrates_the_points_where_the_penalty_is_large_and_keeps_its_po
 def test_rad_draws_distinct_points_from_a_fresh_pool_for_every_lm_step_and_the_lbfgs_batch():
     p = problem(pde_sampling=sp.RAD(c=0.1, every=100, pool=10))
     source = BatchSource(p, make_sampler("uniform", gen(), "cpu"))
-    from sirenpde.adaptive import pool_scorer
+    from sirenpde.training.loss import pool_scorer
     score = pool_scorer(p, sp.build_model(p, sp.ModelConfig(layers=(8,))), "auto")
     first = source.draw(scale=0.5, score=score)
     pool = source.groups[0].pool

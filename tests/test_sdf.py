@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.cli import main
+from sirenpde.cli.main import main
+from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.loss import draw_batches
-from sirenpde.meshing import MeshingError, extract_mesh, mesh_solution
-from sirenpde.pointcloud import PointCloud
+from sirenpde.domains.pointcloud import PointCloud
 from sirenpde.problems.sdf import SDF_WEIGHTS, sdf_domain
+from sirenpde.results.meshing import MeshingError, extract_mesh, mesh_solution
+from sirenpde.sampling.batch import draw_batches
 
 CENTRE, RADIUS = np.array([2.0, 2.0, 2.0]), 3.0
 
@@ -188,7 +188,7 @@ def test_the_shipped_torus_file():
 
 
 def test_sdf_results_are_drawn_as_slices_and_a_surface(tmp_path):
-    from sirenpde.plotting import plot_result
+    from sirenpde.results.plotting import plot_result
 
     solution = sphere_solution()
     solution.kind = "sdf"

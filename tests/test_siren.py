@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.siren import INITIALIZERS
+from sirenpde.model.siren import INITIALIZERS
 
 WIDTH, DEPTH = 256, 10  # the paper's activation-statistics network
 

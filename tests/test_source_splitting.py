@@ -10,12 +10,13 @@ import scipy.special
 import torch
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
+from sirenpde.derivatives.forward import ForwardFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_forward import ForwardFields
-from sirenpde.levenberg_marquardt import LevenbergMarquardt
-from sirenpde.loss import draw_batches, evaluate_losses
-from sirenpde.source_splitting import SourceSplitting, SplitModel, ein
+from sirenpde.model.source_splitting import SourceSplitting, SplitModel, ein
+from sirenpde.sampling.batch import draw_batches
+from sirenpde.training.levenberg_marquardt import LevenbergMarquardt
+from sirenpde.training.loss import evaluate_losses
 
 SIGMA, WIDTH = 0.02, 0.1
 AMPS = (1 + 1j, -0.5 + 0.25j)

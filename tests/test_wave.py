@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.loss import draw_batches
+from sirenpde.sampling.batch import draw_batches
 
 PI = math.pi
 

@@ -10,9 +10,9 @@ import torch
 from test_wave import residuals_on as max_residuals
 
 import sirenpde as sp
+from sirenpde.derivatives.fields import AutogradFields
+from sirenpde.derivatives.forward import ForwardFields
 from sirenpde.domains import make_sampler
-from sirenpde.fields import AutogradFields
-from sirenpde.fields_forward import ForwardFields
 
 PI = math.pi
 

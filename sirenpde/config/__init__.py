@@ -13,12 +13,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..coefficients import expression
-from ..levenberg_marquardt import least_squares_obstacle
-from ..meshing import MeshRequest
-from ..problem import Problem
-from ..settings import ModelConfig, TrainConfig
-from ..solution import ErrorMask, Reference
+from ..constraints.problem import Problem
+from ..expressions.coefficients import expression
+from ..model.config import ModelConfig
+from ..results.meshing import MeshRequest
+from ..results.solution import ErrorMask, Reference
+from ..training.levenberg_marquardt import least_squares_obstacle
+from ..training.settings import TrainConfig
 from .compile import Compiler
 from .custom import CustomFile
 from .eikonal import EikonalFile

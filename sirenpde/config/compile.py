@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 
-from ..coefficients import PointExpression, expression
 from ..domains import AbstractDomain
-from ..expressions import ExpressionError, compile_expression
-from ..media import GriddedMedium, GridFileError, read_grid
+from ..domains.media import GriddedMedium, GridFileError, read_grid
+from ..expressions.coefficients import PointExpression, expression
+from ..expressions.compiler import ExpressionError, compile_expression
 from .errors import ConfigError
 from .schema import GriddedNode
 from .yaml_source import YamlSource

@@ -19,19 +19,19 @@ import numpy as np
 import torch
 from pydantic import BeforeValidator, Field, model_validator
 
-from ..batch_source import check_sampling
-from ..coefficients import normal_names
-from ..constraints import Constraint
-from ..expression_residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
-from ..expression_vocabulary import CONSTANTS, FUNCTIONS
-from ..expressions import VECTOR_NORM, ExpressionError, compile_expression
-from ..measurements import MeasurementFileError, Measurements, read_table
-from ..problem import Problem
-from ..regions import Boundary, Interior, Region
-from ..settings import ModelConfig
-from ..siren import SIREN
-from ..solution import Reference
-from ..unknowns import Unknowns
+from ..constraints.constraint import Constraint
+from ..constraints.problem import Problem
+from ..domains.measurements import MeasurementFileError, Measurements, read_table
+from ..domains.regions import Boundary, Interior, Region
+from ..expressions.coefficients import normal_names
+from ..expressions.compiler import VECTOR_NORM, ExpressionError, compile_expression
+from ..expressions.residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
+from ..expressions.vocabulary import CONSTANTS, FUNCTIONS
+from ..model.config import ModelConfig
+from ..model.siren import SIREN
+from ..model.unknowns import Unknowns
+from ..results.solution import Reference
+from ..sampling.batch_source import check_sampling
 from .compile import Compiler
 from .sampling import SamplingNode, to_strategy
 from .schema import (

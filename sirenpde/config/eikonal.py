@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 
+from ..constraints.problem import Problem
 from ..domains import Box
-from ..problem import Problem
 from ..problems.eikonal import eikonal
 from ..references import numpy_field
 from ..references.eikonal_fmm import solve_eikonal_fmm
-from ..solution import Reference
+from ..results.solution import Reference
 from .compile import Compiler
 from .schema import (
     Built,

@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from ..coefficients import Coefficient
+from ..constraints.problem import Problem
 from ..domains import AbstractDomain, Box
-from ..problem import Problem
+from ..expressions.coefficients import Coefficient
 from ..problems.helmholtz import PointSource, helmholtz
 from ..problems.pml import PML
 from ..references.select import HANKEL_CORE, error_region, fd_reference, hankel_reference
-from ..solution import ErrorMask, Reference
+from ..results.solution import ErrorMask, Reference
 from .compile import Compiler
 from .schema import (
     Built,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..problem import Problem
+from ..constraints.problem import Problem
 from ..problems.poisson import poisson
 from .compile import Compiler
 from .schema import Expr, FileBase, PointCount, Section, Weight

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..domains import SAMPLERS
-from ..sampling_strategies import RAD, NearPoints, Plain, SamplingStrategy
+from ..sampling.strategies import RAD, NearPoints, Plain, SamplingStrategy
 from .schema import PositiveFloat, Section, Vector
 
 __all__ = ["SamplingNode", "RadNode", "NearNode", "to_strategy"]

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
+from ..constraints.problem import Problem
 from ..domains import AbstractDomain, Ball, Box, Difference, Polygon, SpaceTime, Union
-from ..meshing import MeshRequest
-from ..problem import Problem
-from ..settings import ModelConfig, TrainConfig
-from ..solution import ErrorMask, Reference
+from ..model.config import ModelConfig
+from ..results.meshing import MeshRequest
+from ..results.solution import ErrorMask, Reference
+from ..training.settings import TrainConfig
 from .domain_size import MAX_POLYGON, check_domain_size
 
 if TYPE_CHECKING:

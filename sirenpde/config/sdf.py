@@ -6,10 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from ..meshing import MeshRequest
-from ..pointcloud import PointCloudError, read_point_cloud
-from ..problem import Problem
+from ..constraints.problem import Problem
+from ..domains.pointcloud import PointCloudError, read_point_cloud
 from ..problems.sdf import sdf
+from ..results.meshing import MeshRequest
 from .compile import Compiler
 from .schema import Built, DomainNode, FileBase, PointCount, PositiveFloat, Section, Weight
 

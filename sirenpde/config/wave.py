@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BeforeValidator
 
+from ..constraints.problem import Problem
 from ..domains import Box, SpaceTime
-from ..media import SpatialMedium
-from ..problem import Problem
+from ..domains.media import SpatialMedium
 from ..problems.wave import wave
 from ..references import numpy_field, solve_wave_fd
-from ..solution import Reference
+from ..results.solution import Reference
 from .compile import Compiler
 from .helmholtz import FDReference, _reference_input
 from .schema import (

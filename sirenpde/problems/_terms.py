@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from ..coefficients import Coefficient, evaluate
-from ..constraints import Constraint
-from ..fields import Fields
-from ..regions import Region
+from ..constraints.constraint import Constraint
+from ..derivatives.fields import Fields
+from ..domains.regions import Region
+from ..expressions.coefficients import Coefficient, evaluate
 
 __all__ = ["Term", "constraints_from_terms", "neumann_residual", "periodic_residual", "value_residual"]
 

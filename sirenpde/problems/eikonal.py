@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from ..coefficients import Coefficient, evaluate
+from ..constraints.problem import Problem
+from ..derivatives.fields import Fields
 from ..domains import AbstractDomain
-from ..factored import DistanceFactor
-from ..fields import Fields
-from ..problem import Problem
-from ..regions import Interior
+from ..domains.regions import Interior
+from ..expressions.coefficients import Coefficient, evaluate
+from ..model.factored import DistanceFactor
 from ._terms import constraints_from_terms
 
 __all__ = ["eikonal"]

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..coefficients import Coefficient, evaluate
+from ..constraints.problem import Problem
+from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Ball
-from ..fields import Fields
-from ..problem import Problem
-from ..regions import Boundary, Interior
-from ..source_splitting import SourceSplitting
+from ..domains.regions import Boundary, Interior
+from ..expressions.coefficients import Coefficient, evaluate
+from ..model.source_splitting import SourceSplitting
 from ._terms import Term, constraints_from_terms, value_residual
 from .pml import PML
 

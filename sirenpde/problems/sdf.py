@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
+from ..constraints.problem import Problem
+from ..derivatives.fields import Fields
 from ..domains import Box
-from ..fields import Fields
-from ..pointcloud import PointCloud
-from ..problem import Problem
-from ..regions import Boundary, Interior, PointSet
+from ..domains.pointcloud import PointCloud
+from ..domains.regions import Boundary, Interior, PointSet
 from ._terms import Term, constraints_from_terms
 
 __all__ = ["sdf", "SDF_WEIGHTS", "sdf_domain"]

@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from ..coefficients import Coefficient, evaluate
+from ..constraints.problem import Problem
+from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Box, SpaceTime
-from ..fields import Fields
-from ..problem import Problem
-from ..regions import Boundary, Interior
+from ..domains.regions import Boundary, Interior
+from ..expressions.coefficients import Coefficient, evaluate
 from ._terms import Term, constraints_from_terms, neumann_residual, periodic_residual, value_residual
 
 __all__ = ["wave"]

@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from ..coefficients import Coefficient
+from ..expressions.coefficients import Coefficient
 from ..problems.helmholtz import PointSource
 from ..problems.pml import PML
-from ..solution import ErrorMask, Reference
+from ..results.solution import ErrorMask, Reference
 from .hankel import point_sources_field
 from .helmholtz_fd import solve_helmholtz_fd
 

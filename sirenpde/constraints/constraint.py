@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .fields import Fields
-from .regions import Region
-from .sampling_strategies import SamplingStrategy, as_strategy
+from ..derivatives.fields import Fields
+from ..domains.regions import Region
+from ..sampling.strategies import SamplingStrategy, as_strategy
 
 __all__ = ["AbstractConstraint", "Constraint", "Residual", "NORMS"]
 

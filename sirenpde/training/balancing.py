@@ -38,7 +38,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .constraints import AbstractConstraint
+from ..constraints.constraint import AbstractConstraint
 
 __all__ = ["Balancer", "FixedBalance", "GradNormBalance", "AdaptiveBalance", "BALANCERS", "make_balancer"]
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import torch
 
-from .adaptive import RadPool, Scorer
-from .constraints import AbstractConstraint, Constraint
-from .domains import SAMPLERS, Sampler, make_sampler
+from ..constraints.constraint import AbstractConstraint, Constraint
+from ..constraints.problem import Problem
+from ..domains import SAMPLERS, Sampler, make_sampler
+from ..domains.regions import PointSet, Region
+from .batch import Batch
 from .importance import NearSampler
-from .loss import Batch
-from .problem import Problem
-from .regions import PointSet, Region
-from .sampling_strategies import RAD, NearPoints, Plain, SamplingStrategy
+from .rad import RadPool, Scorer
+from .strategies import RAD, NearPoints, Plain, SamplingStrategy
 
 __all__ = ["BatchSource", "check_sampling"]
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .domains import AbstractDomain, Sampler
+from .base import AbstractDomain
+from .sampling import Sampler
 
 __all__ = ["Region", "Interior", "Boundary", "PointSet"]
 

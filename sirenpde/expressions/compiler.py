@@ -19,16 +19,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .expression_vocabulary import (
-    BINARY_OPS,
-    BOOL_OPS,
-    COMPARISONS,
-    CONSTANTS,
-    FUNCTIONS,
-    KINDS,
-    SYMBOLS,
-    UNARY_OPS,
-)
+from .vocabulary import BINARY_OPS, BOOL_OPS, COMPARISONS, CONSTANTS, FUNCTIONS, KINDS, SYMBOLS, UNARY_OPS
 
 # Generous for any formula a person types; small enough that compiling is always instant and the
 # recursive builders below stay far from Python's recursion limit.

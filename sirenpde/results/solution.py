@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .domains import AbstractDomain, SpaceTime
-from .fields_complex import to_complex
+from ..derivatives.complex import to_complex
+from ..domains import AbstractDomain, SpaceTime
 
 __all__ = ["Solution", "Grid", "Reference", "default_resolution", "relative_l2", "relative_l2_by_time"]
 

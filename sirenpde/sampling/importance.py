@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .domains import AbstractDomain, Ball, Box, Sampler, SobolSampler
-from .regions import Interior, Region
-from .sampling_strategies import NearPoints
+from ..domains import AbstractDomain, Ball, Box, Sampler, SobolSampler
+from ..domains.regions import Interior, Region
+from .strategies import NearPoints
 
 __all__ = ["NearSampler"]
 

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .loss import Batch, make_fields
-from .problem import Problem
+from .batch import Batch
 
-__all__ = ["RadPool", "rad_probabilities", "pool_scorer"]
+__all__ = ["RadPool", "Scorer", "rad_probabilities"]
 
 Scorer = Callable[[Batch], torch.Tensor]
 """Maps a batch to each point's penalty Σ_m w_m ‖C_m(x)‖ over the batch's constraints, (N,), no grad."""
@@ -84,15 +83,3 @@ def _rows(batch: Batch, index: slice | torch.Tensor) -> Batch:
         batch, x=batch.x[index], normals=None if batch.normals is None else batch.normals[index],
         data={k: v[index] for k, v in batch.data.items()},
     )
-
-
-def pool_scorer(problem: Problem, model: torch.nn.Module, derivatives: str, jets=None) -> Scorer:
-    """The :data:`Scorer` of ``model``: Σ_m w_m · pointwise penalty, detached."""
-
-    def score(batch: Batch) -> torch.Tensor:
-        # Derivatives of the autograd engine need a graph even though no weight gradient is wanted.
-        with torch.enable_grad():
-            fields = make_fields(problem, model, batch, derivatives, jets)
-            return sum(float(c.weight) * c.pointwise(fields).detach() for c in batch.constraints)
-
-    return score

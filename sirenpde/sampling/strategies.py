@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .domains import SAMPLERS
+from ..domains import SAMPLERS
 
 __all__ = ["SamplingStrategy", "Plain", "LatinHypercube", "RAD", "NearPoints", "as_strategy"]
 

@@ -1,4 +1,4 @@
-"""Settings for the network and the optimiser, and the helpers that turn them into objects."""
+"""Optimisation settings, and the device they name."""
 
 from __future__ import annotations
 
@@ -10,12 +10,7 @@ import torch
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-from .factored import FactoredModel
-from .problem import Problem
-from .siren import SIREN
-from .source_splitting import SplitModel
-
-__all__ = ["ModelConfig", "TrainConfig", "build_model", "first_frequency", "resolve_device"]
+__all__ = ["TrainConfig", "resolve_device"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -31,24 +26,6 @@ def _device_name(name: str) -> str:
     if name not in ("auto", "cpu", "cuda") and re.fullmatch(r"cuda:\d+", name) is None:
         raise ValueError(f"unknown device {name!r}; expected auto, cpu, cuda or cuda:N")
     return name
-
-
-@dataclass(frozen=True, config=_STRICT)
-class ModelConfig:
-    """The SIREN: hidden widths, frequencies and initialiser (see :class:`~sirenpde.SIREN`).
-
-    ``w0_initial="auto"`` derives the first layer's frequency from the problem: for a problem with a
-    characteristic wavenumber k (Helmholtz), k times the half-width of the bounding box — the
-    number of radians the solution turns through between the centre and the edge of the
-    normalised input cube [−1, 1]; otherwise the paper's 30.
-    """
-
-    layers: Annotated[tuple[_AtLeastOne, ...], Field(min_length=1)] = (64, 64, 64)
-    w0: _Positive = 1.0
-    w0_initial: _Positive | Literal["auto"] = "auto"
-    initializer: Literal["siren", "siren-torch", "pytorch"] = "siren"  # the keys of INITIALIZERS
-    c: _Positive = 6.0
-    bias: bool = True
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -167,32 +144,3 @@ def resolve_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"unsupported device {name!r}; expected auto, cpu, cuda or cuda:N")
     return device
-
-
-def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | SplitModel | FactoredModel:
-    """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (plus the
-    problem's closed-form ``known_part``, or times its ``factor``, if it has one).
-
-    The initialisation is seeded without touching the global random state.
-    """
-    lo, hi = problem.domain.bounds()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        network = SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
-                        w0_initial=first_frequency(problem, config), bias=config.bias,
-                        initializer=config.initializer, c=config.c, bounds=(lo, hi))
-    if problem.known_part is not None and problem.factor is not None:
-        raise ValueError("a problem has a known part or a factor, not both")
-    if problem.factor is not None:
-        return FactoredModel(network, problem.factor)
-    return network if problem.known_part is None else SplitModel(network, problem.known_part)
-
-
-def first_frequency(problem: Problem, config: ModelConfig) -> float:
-    """The first layer's w0: as configured, or derived from the problem for ``"auto"``."""
-    if config.w0_initial != "auto":
-        return float(config.w0_initial)
-    if problem.wavenumber is None:
-        return 30.0
-    lo, hi = problem.domain.bounds()
-    return max(1.0, float(problem.wavenumber) * float(max(hi - lo)) / 2)

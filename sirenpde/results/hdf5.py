@@ -11,12 +11,12 @@ import h5py
 import numpy as np
 import torch
 
-from ._version import __version__
+from .._version import __version__
+from ..model.factored import DistanceFactor, FactoredModel
+from ..model.siren import SIREN
+from ..model.source_splitting import SourceSplitting, SplitModel
 from .atomic import atomic_path
-from .factored import DistanceFactor, FactoredModel
-from .siren import SIREN
 from .solution import Solution, relative_l2, relative_l2_by_time
-from .source_splitting import SourceSplitting, SplitModel
 
 __all__ = ["save", "load", "read_error_by_time", "FORMAT_VERSION"]
 

@@ -1,58 +1,23 @@
-"""The constraint loss: draw one batch per region, evaluate Σ_m w_m · mean‖C_m‖.
-
-Constraints holding the same region object and point count share a batch and one :class:`Fields`,
-so derivatives common to them are computed once.
-"""
+"""The constraint loss: Σ_m w_m · mean‖C_m‖ over one batch per region, from the chosen derivative engine."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 import torch
 
+from ..constraints.problem import Problem
+from ..derivatives.complex import ComplexFields
+from ..derivatives.fields import AutogradFields, Fields
+from ..derivatives.forward import ForwardFields, forward_capable
+from ..sampling.batch import Batch
+from ..sampling.rad import Scorer
 from .causal import CausalWeights, is_causal_target
-from .constraints import AbstractConstraint
-from .domains import Sampler
-from .fields import AutogradFields, Fields
-from .fields_complex import ComplexFields
-from .fields_forward import ForwardFields, forward_capable
-from .problem import Problem
-from .regions import Region
 
-__all__ = ["Batch", "DERIVATIVES", "draw_batches", "evaluate_causal_losses", "evaluate_losses",
-           "evaluate_terms", "make_fields"]
+__all__ = ["DERIVATIVES", "evaluate_causal_losses", "evaluate_losses", "evaluate_terms", "make_fields",
+           "pool_scorer"]
 
 DERIVATIVES = ("auto", "forward", "autograd")
 """Derivative engines: ``forward`` (closed form, SIRENs only), ``autograd``, or ``auto`` (forward for a
 SIREN, else autograd)."""
-
-
-@dataclass(frozen=True, eq=False)
-class Batch:
-    """Points drawn from one region for the constraints that share it, and the values measured at
-    them (``data``: name → (N,), for regions of measurements). ``weights`` (N,), when given,
-    multiply each point's penalty: the density ratio of importance sampling
-    (:mod:`sirenpde.importance`), so that the mean stays an estimate of the plain mean."""
-
-    region: Region
-    x: torch.Tensor
-    normals: torch.Tensor | None
-    constraints: tuple[AbstractConstraint, ...]
-    data: Mapping[str, torch.Tensor] = field(default_factory=dict)
-    weights: torch.Tensor | None = None
-
-
-def draw_batches(problem: Problem, sampler: Sampler, scale: float = 1.0) -> list[Batch]:
-    """Fresh points for every constraint; ``scale`` multiplies each point count (min 1)."""
-    groups: dict[tuple[int, int], list[AbstractConstraint]] = {}
-    for c in problem.constraints:
-        groups.setdefault((id(c.region), int(c.points)), []).append(c)
-    batches = []
-    for (_, n), members in groups.items():
-        x, normals, data = members[0].region.draw(max(1, round(n * scale)), sampler)
-        batches.append(Batch(members[0].region, x, normals, tuple(members), dict(data)))
-    return batches
 
 
 def make_fields(
@@ -121,3 +86,15 @@ def evaluate_terms(
 
 def _weighted(penalty: torch.Tensor, batch: Batch) -> torch.Tensor:
     return penalty if batch.weights is None else penalty * batch.weights
+
+
+def pool_scorer(problem: Problem, model: torch.nn.Module, derivatives: str, jets=None) -> Scorer:
+    """The :data:`Scorer` of ``model``: Σ_m w_m · pointwise penalty, detached."""
+
+    def score(batch: Batch) -> torch.Tensor:
+        # Derivatives of the autograd engine need a graph even though no weight gradient is wanted.
+        with torch.enable_grad():
+            fields = make_fields(problem, model, batch, derivatives, jets)
+            return sum(float(c.weight) * c.pointwise(fields).detach() for c in batch.constraints)
+
+    return score

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .constraints import AbstractConstraint
-from .domains import AbstractDomain
+from ..domains import AbstractDomain
+from .constraint import AbstractConstraint
 
 __all__ = ["Problem"]
 

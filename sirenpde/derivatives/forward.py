@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ..model.siren import SIREN
+from ..model.source_splitting import SplitModel
 from .fields import AutogradFields, Fields
 from .jet_layers import (
     FirstSineJet,
@@ -30,8 +32,6 @@ from .jet_layers import (
     first_sine_plain,
     sine_jet_plain,
 )
-from .siren import SIREN
-from .source_splitting import SplitModel
 
 __all__ = ["ForwardFields", "compilable_jets", "forward_capable", "model_jets", "siren_jets"]
 

@@ -10,7 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
-from ._version import __version__
+from .._version import __version__
 
 __all__ = ["main"]
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help, --version and usage errors: a code, not an exception
         return done.code if isinstance(done.code, int) else EXIT_BAD_INPUT
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from .config import ConfigError  # torch is imported here, after --help/--version
+    from ..config import ConfigError  # torch is imported here, after --help/--version
 
     try:
         return {"solve": _solve, "check": _check, "plot": _plot}[args.command](args)
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(args) -> int:
-    from .config import load_problem_file
+    from ..config import load_problem_file
 
     spec = load_problem_file(args.file)
     names = ", ".join(c.name for c in spec.problem.constraints)
@@ -83,14 +83,14 @@ def _solve(args) -> int:
 
     from pydantic import ValidationError
 
-    from .checkpoint import CheckpointError, Checkpointing, remove_checkpoints
-    from .cli_launch import checked_on_rank0, launch, resume_hint
-    from .config import ConfigError, load_problem_file
-    from .distributed import DistributedError, from_environment
-    from .io_hdf5 import read_error_by_time, save
-    from .meshing import MeshingError
-    from .settings import resolve_device
-    from .train import TrainingError, TrainingInterrupted, train
+    from ..config import ConfigError, load_problem_file
+    from ..results.hdf5 import read_error_by_time, save
+    from ..results.meshing import MeshingError
+    from ..training.checkpoint import CheckpointError, Checkpointing, remove_checkpoints
+    from ..training.distributed import DistributedError, from_environment
+    from ..training.loop import TrainingError, TrainingInterrupted, train
+    from ..training.settings import resolve_device
+    from .launch import checked_on_rank0, launch, resume_hint
 
     spec = load_problem_file(args.file)
     job = from_environment()
@@ -206,7 +206,7 @@ def _worker_argv(args) -> list[str]:
 
 def _save_partial(solution, spec, out: Path, checkpoint: Path, file: str, code: int) -> int:
     """After SIGINT/SIGTERM: the best iterate so far as a result marked ``complete = false``."""
-    from .io_hdf5 import save
+    from ..results.hdf5 import save
 
     solution.info["title"] = spec.title
     solution.reference, solution.error_mask = spec.reference, spec.error_mask
@@ -278,7 +278,7 @@ def _check_output(out: Path, checkpoint: Path, force: bool, resume: bool) -> Non
     import shutil
     import tempfile
 
-    from .config import ConfigError
+    from ..config import ConfigError
 
     if not out.parent.exists():
         raise ConfigError(f"output folder {str(out.parent)!r} does not exist; create it or pass --out")
@@ -289,7 +289,7 @@ def _check_output(out: Path, checkpoint: Path, force: bool, resume: bool) -> Non
         raise ConfigError(f"{checkpoint} holds an interrupted run; pass --resume to continue it,"
                           " or --force to start afresh")
     if force and not resume:  # starting afresh: a later --resume must not find the old run
-        from .checkpoint import remove_checkpoints
+        from ..training.checkpoint import remove_checkpoints
 
         remove_checkpoints(checkpoint)
     for stale in out.parent.glob(f".{out.name}.*.tmp"):  # a killed run's unfinished write
@@ -312,14 +312,14 @@ _MIN_FREE_BYTES = 64 * 2**20
 
 def _write_meshes(solution, request, out: Path) -> list:
     """The zero surface of a 3-D solution, written next to the result as <stem>.ply / .obj."""
-    from .meshing import mesh_solution
+    from ..results.meshing import mesh_solution
 
     mesh = mesh_solution(solution, request.resolution, request.level)
     return [(mesh.write(out.with_suffix(f".{fmt}")), mesh) for fmt in request.formats]
 
 
 def _plot(args) -> int:
-    from .plotting import plot_result
+    from ..results.plotting import plot_result
 
     result = Path(args.result)
     if not result.is_file():

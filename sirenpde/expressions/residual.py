@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .expressions import VECTOR_NORM, VECTOR_OPERATOR, Expression
-from .fields import Fields
+from ..derivatives.fields import Fields
+from .compiler import VECTOR_NORM, VECTOR_OPERATOR, Expression
 
 __all__ = ["ExpressionResidual", "operator_names", "NORMAL_DERIVATIVE", "LAPLACIAN"]
 

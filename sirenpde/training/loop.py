@@ -19,20 +19,21 @@ from dataclasses import dataclass
 
 import torch
 
-from .adaptive import pool_scorer
+from ..constraints.problem import Problem
+from ..derivatives.forward import compilable_jets
+from ..domains import SpaceTime, make_sampler
+from ..model.config import ModelConfig, build_model
+from ..results.solution import Solution
+from ..sampling.batch import Batch, draw_batches
+from ..sampling.batch_source import BatchSource
 from .balancing import make_balancer
-from .batch_source import BatchSource
 from .causal import CausalWeights, TimeWindow, is_causal_target
 from .checkpoint import Checkpointing, read_checkpoint, write_checkpoint
 from .distributed import Distributed, DistributedError, objective, rank_seed
-from .domains import SpaceTime, make_sampler
-from .fields_forward import compilable_jets
 from .levenberg_marquardt import LevenbergMarquardt, check_least_squares
-from .loss import Batch, draw_batches, evaluate_losses, evaluate_terms
-from .problem import Problem
+from .loss import evaluate_losses, evaluate_terms, pool_scorer
 from .rollback import DivergenceError, Rollback
-from .settings import ModelConfig, TrainConfig, build_model, resolve_device
-from .solution import Solution
+from .settings import TrainConfig, resolve_device
 
 __all__ = ["train", "Progress", "TrainingError", "TrainingInterrupted"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_path
+from ..results.atomic import atomic_path
 
 __all__ = ["CheckpointError", "Checkpointing", "read_checkpoint", "remove_checkpoints", "write_checkpoint"]
 

@@ -26,11 +26,11 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
-from .fields_complex import ComplexFields
-from .fields_forward import ForwardFields, forward_capable
-from .loss import Batch
-from .problem import Problem
-from .siren import SIREN
+from ..constraints.problem import Problem
+from ..derivatives.complex import ComplexFields
+from ..derivatives.forward import ForwardFields, forward_capable
+from ..model.siren import SIREN
+from ..sampling.batch import Batch
 
 __all__ = ["LevenbergMarquardt", "check_least_squares", "least_squares_obstacle"]
 

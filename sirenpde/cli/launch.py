@@ -66,7 +66,7 @@ def _exit_code(err, nproc: int, file: str) -> int:
 def checked_on_rank0(job, device, check) -> bool:
     """Run ``check`` (the output checks: it raises ConfigError) on rank 0 only — one process probes
     the folder — and tell every rank whether it passed; rank 0 prints the error."""
-    from .config import ConfigError
+    from ..config import ConfigError
 
     job.start(job.device(device))
     failed = None

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .expressions import Expression, compile_expression
-from .fields import Fields
+from ..derivatives.fields import Fields
+from .compiler import Expression, compile_expression
 
 __all__ = ["PointExpression", "expression", "evaluate", "Coefficient"]
 

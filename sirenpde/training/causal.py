@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .constraints import AbstractConstraint, Constraint
-from .domains import SpaceTime
-from .regions import Interior
+from ..constraints.constraint import AbstractConstraint, Constraint
+from ..domains import SpaceTime
+from ..domains.regions import Interior
 
 __all__ = ["CausalWeights", "TimeWindow", "is_causal_target"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .domains import Sampler
 from .regions import Region
+from .sampling import Sampler
 
 __all__ = ["Measurements", "MeasurementFileError", "read_table"]
 
