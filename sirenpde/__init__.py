@@ -4,6 +4,8 @@
     problem = sp.poisson(sp.Disk((0, 0), 1), source=..., dirichlet={None: 0.0})
     solution = sp.train(problem, config=sp.TrainConfig(steps=2000))
     sp.save(solution, "out.h5"); sp.load("out.h5").evaluate(points)
+
+    solution = sp.solve_file("problems/poisson.yaml")   # what `sirenpde solve` does, from Python
 """
 
 from ._version import __version__
@@ -22,6 +24,7 @@ from .model.unknowns import Unknowns
 from .problems import PML, PointSource, eikonal, helmholtz, poisson, sdf, wave
 from .results.hdf5 import load, save
 from .results.solution import Solution
+from .runs import FileRun, solve_file
 from .sampling.strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
 from .training.loop import Progress, TrainingError, TrainingInterrupted, train
 from .training.settings import TrainConfig
@@ -33,6 +36,7 @@ __all__ = [
     "Polygon", "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
     "Union", "Unknowns", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
-    "build_model", "eikonal", "expression", "load", "load_problem_file", "load_problem_text", "poisson",
+    "build_model", "eikonal", "FileRun", "solve_file", "expression", "load", "load_problem_file",
+    "load_problem_text", "poisson",
     "PointCloud", "read_point_cloud", "read_table", "sdf", "wave", "save", "siren_uniform_", "train",
 ]

@@ -13,7 +13,7 @@ import h5py
 import pytest
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 POISSON = ROOT / "problems" / "poisson.yaml"

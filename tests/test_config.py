@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 from sirenpde.config.yaml_source import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import sirenpde as sp
+from sirenpde.constraints.names import constraint_name
 from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
 from sirenpde.sampling.batch import draw_batches
@@ -267,3 +268,24 @@ def test_problem_axes_default_to_the_dimension():
     assert sp.Problem(cube, (c3,)).axes == ("x", "y", "z")
     with pytest.raises(ValueError, match="2 axes"):
         sp.Problem(cube, (c3,), axes=("x", "y"))
+
+
+def test_constraint_names_are_kind_colon_part():
+    assert constraint_name("dirichlet", "outer") == "dirichlet:outer"
+    assert constraint_name("neumann", None) == "neumann:boundary"  # the whole boundary
+    assert constraint_name("source", 0) == "source:0"
+    assert constraint_name("periodic", "x") == "periodic:x"
+
+
+def test_the_python_builder_and_a_problem_file_name_constraints_alike():
+    built = sp.poisson(SQUARE, 1.0, dirichlet={None: 0.0, "x_min": 0.0}, neumann={"y_max": 0.0})
+    spec = sp.load_problem_text("""
+problem: poisson
+domain: {box: {lo: [0, 0], hi: [1, 1]}}
+boundary:
+  - {type: dirichlet, value: 0}
+  - {type: dirichlet, on: x_min, value: 0}
+  - {type: neumann, on: y_max, value: 0}
+""")
+    names = ["pde", "dirichlet:boundary", "dirichlet:x_min", "neumann:y_max"]
+    assert [c.name for c in built.constraints] == [c.name for c in spec.problem.constraints] == names

@@ -18,7 +18,7 @@ import yaml
 from torch import nn
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 from sirenpde.domains import make_sampler
 from sirenpde.domains.measurements import Measurements
 from sirenpde.expressions.compiler import ExpressionError, compile_expression

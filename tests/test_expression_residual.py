@@ -22,6 +22,7 @@ from sirenpde.derivatives.complex import ComplexFields, to_complex
 from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.derivatives.forward import ForwardFields
 from sirenpde.expressions.compiler import ExpressionError, compile_expression
+from sirenpde.expressions.derivative_requests import DerivativeRequest
 from sirenpde.expressions.residual import ExpressionResidual, operator_names
 from sirenpde.model.unknowns import Unknowns
 
@@ -295,3 +296,29 @@ def test_used_quantities_name_each_derivative_once():
                            operator_names(PLANE, False), ("u", "v"))
     assert e.used_quantities == {"dx(u)", "lap(v)", "norm(grad(u))"}
     assert e.used_names == {"x"}
+
+
+def test_derivative_requests_are_resolved_once_per_residual():
+    res = residual("dx(u)*dx(u) + dyy(v) + lap(v) + norm(grad(u)) + dn(v)", fields=("u", "v"), normals=True)
+    assert res.requests == {
+        "dx(u)": DerivativeRequest("d", "x", "u"), "dyy(v)": DerivativeRequest("dd", "y", "v"),
+        "lap(v)": DerivativeRequest("lap", None, "v"),
+        "norm(grad(u))": DerivativeRequest("norm_grad", None, "u"),
+        "dn(v)": DerivativeRequest("dn", None, "v"),
+    }
+    assert DerivativeRequest("d", "x", "u") == DerivativeRequest(op="d", axis="x", field="u")
+    assert hash(DerivativeRequest("d", "x", "u")) == hash(DerivativeRequest("d", "x", "u"))
+    assert DerivativeRequest("d", "x", "u") != DerivativeRequest("dd", "x", "u")
+    before = dict(res.requests)
+    model, x = siren(2), points()
+    res(fields_of("autograd", model, x, PLANE, unit_normals()))
+    assert all(res.requests[k] is before[k] for k in before)  # evaluating builds no new request
+
+
+def test_a_derivative_request_refuses_an_unknown_operation_or_a_missing_axis():
+    with pytest.raises(ValueError, match="unknown derivative operation 'dxy'"):
+        DerivativeRequest("dxy", "x", "u")
+    with pytest.raises(ValueError, match="takes an axis"):
+        DerivativeRequest("d", None, "u")
+    with pytest.raises(ValueError, match="takes no axis"):
+        DerivativeRequest("lap", "x", "u")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 from sirenpde.derivatives.complex import ComplexFields
 from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains.media import GriddedMedium

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import sirenpde  # noqa: F401  (imports torch and the config layer before any call is timed)
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"

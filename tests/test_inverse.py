@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 from sirenpde.training.checkpoint import Checkpointing, read_checkpoint
 
 KAPPA = 2.0

@@ -74,7 +74,7 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
 
 
 def test_an_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
-    from sirenpde.cli.main import main
+    from sirenpde.cli import main
 
     (tmp_path / "p.yaml").write_text(PROBLEM.replace("steps: 600", "steps: 3"))
     out = tmp_path / "r.h5"
@@ -89,7 +89,7 @@ def test_an_existing_result_is_not_overwritten_without_force(tmp_path, capsys):
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc, a folder nobody can write to")
 def test_an_unwritable_folder_is_refused_before_training(tmp_path, capsys):
-    from sirenpde.cli.main import main
+    from sirenpde.cli import main
 
     (tmp_path / "p.yaml").write_text(PROBLEM)
     start = time.perf_counter()
@@ -127,7 +127,7 @@ def test_a_signal_saves_a_checkpoint_and_a_partial_result_then_resume_finishes(t
 
 
 def test_force_starts_afresh_and_drops_an_interrupted_run(tmp_path, capsys):
-    from sirenpde.cli.main import main
+    from sirenpde.cli import main
     from sirenpde.training.checkpoint import write_checkpoint
 
     (tmp_path / "p.yaml").write_text(PROBLEM.replace("steps: 600", "steps: 3"))

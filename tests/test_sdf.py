@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import sirenpde as sp
-from sirenpde.cli.main import main
+from sirenpde.cli import main
 from sirenpde.derivatives.fields import AutogradFields
 from sirenpde.domains import make_sampler
 from sirenpde.domains.pointcloud import PointCloud

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..constraints.least_squares import least_squares_obstacle
 from ..constraints.problem import Problem
 from ..expressions.coefficients import expression
 from ..model.config import ModelConfig
 from ..results.meshing import MeshRequest
 from ..results.solution import ErrorMask, Reference
-from ..training.levenberg_marquardt import least_squares_obstacle
 from ..training.settings import TrainConfig
 from .compile import Compiler
 from .custom import CustomFile

@@ -13,7 +13,7 @@ from ..domains.media import GriddedMedium, GridFileError, read_grid
 from ..expressions.coefficients import PointExpression, expression
 from ..expressions.compiler import ExpressionError, compile_expression
 from .errors import ConfigError
-from .schema import GriddedNode
+from .nodes import GriddedNode
 from .yaml_source import YamlSource
 
 __all__ = ["Compiler"]

@@ -7,7 +7,7 @@
       initial: {region: initial,  residual: "u + sin(pi*x)"}
       sensors: {region: {data: {file: data/u.csv}}, residual: "u - u_obs"}
 
-The language is in docs/constraint-language.md; the operators in :mod:`sirenpde.expression_residual`.
+The language is in docs/constraint-language.md; the operators in :mod:`sirenpde.expressions.residual`.
 """
 
 from __future__ import annotations
@@ -24,27 +24,18 @@ from ..constraints.problem import Problem
 from ..domains.measurements import MeasurementFileError, Measurements, read_table
 from ..domains.regions import Boundary, Interior, Region
 from ..expressions.coefficients import normal_names
-from ..expressions.compiler import VECTOR_NORM, ExpressionError, compile_expression
+from ..expressions.compiler import ExpressionError, compile_expression
 from ..expressions.residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
-from ..expressions.vocabulary import CONSTANTS, FUNCTIONS
+from ..expressions.vocabulary import CONSTANTS, FUNCTIONS, VECTOR_NORM
 from ..model.config import ModelConfig
 from ..model.siren import SIREN
 from ..model.unknowns import Unknowns
 from ..results.solution import Reference
 from ..sampling.batch_source import check_sampling
 from .compile import Compiler
+from .nodes import Expr, GriddedNode, Section, TermSection, expression_input
 from .sampling import SamplingNode, to_strategy
-from .schema import (
-    Built,
-    DomainNode,
-    Expr,
-    FileBase,
-    GriddedNode,
-    PointCount,
-    Section,
-    Weight,
-    expression_input,
-)
+from .schema import Built, DomainNode, FileBase
 
 __all__ = ["CustomFile"]
 
@@ -90,11 +81,9 @@ class InsideRegionNode(Section):
     inside: DomainNode
 
 
-class ConstraintNode(Section):
+class ConstraintNode(TermSection):
     region: str | DataRegionNode | InsideRegionNode = "interior"
     residual: Expr | Annotated[list[Expr], Field(min_length=1)]
-    points: PointCount = 1000
-    weight: Weight = 1.0
     sampling: SamplingNode | None = None
 
 
@@ -279,7 +268,7 @@ class _Names:
         except ExpressionError as err:
             raise compile_.error(key, str(err)) from None
         off_boundary = sorted((expression.used_names & set(normal_names(self.axes))) | {
-            q for q in expression.used_quantities if q.startswith(f"{NORMAL_DERIVATIVE}(")})
+            q.text for q in expression.quantities if q.operator == NORMAL_DERIVATIVE})
         if off_boundary and not normals:
             raise compile_.error(key, f"{off_boundary[0]} needs the outward normal, which exists on boundary"
                                  f" regions only; this constraint is on {region.describe()}")

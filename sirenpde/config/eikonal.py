@@ -13,25 +13,15 @@ from ..references import numpy_field
 from ..references.eikonal_fmm import solve_eikonal_fmm
 from ..results.solution import Reference
 from .compile import Compiler
-from .schema import (
-    Built,
-    FileBase,
-    GriddedNode,
-    Medium,
-    PointCount,
-    Section,
-    Vector,
-    Weight,
-    reference_input,
-)
+from .nodes import GriddedNode, Medium, PointCount, Section, TermSection, Vector, reference_input
+from .schema import Built, FileBase
 
 __all__ = ["EikonalFile"]
 
 
-class EikonalPDE(Section):
+class EikonalPDE(TermSection):
     speed: Medium = 1.0
     points: PointCount = 2000
-    weight: Weight = 1.0
 
 
 class FMMOptions(Section):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..domains import AbstractDomain, Box
 from ..expressions.coefficients import Coefficient
@@ -15,26 +16,24 @@ from ..problems.pml import PML
 from ..references.select import HANKEL_CORE, error_region, fd_reference, hankel_reference
 from ..results.solution import ErrorMask, Reference
 from .compile import Compiler
-from .schema import (
-    Built,
+from .nodes import (
     Expr,
-    FileBase,
     GriddedNode,
     Medium,
     PointCount,
     PositiveFloat,
     Section,
+    TermSection,
     Vector,
-    Weight,
     reference_input,
 )
+from .schema import Built, FileBase
 
 __all__ = ["HelmholtzFile"]
 
 
-class HelmholtzPDE(Section):
+class HelmholtzPDE(TermSection):
     points: PointCount = 4000
-    weight: Weight = 1.0
 
 
 class PointSourceNode(Section):
@@ -43,10 +42,9 @@ class PointSourceNode(Section):
     sigma: PositiveFloat = 0.01
 
 
-class SourceDisc(Section):
+class SourceDisc(TermSection):
     radius: PositiveFloat = 0.05
     points: PointCount = 100
-    weight: Weight = 1.0
 
 
 class SourceSplittingNode(Section):
@@ -60,13 +58,12 @@ class PMLNode(Section):
     power: Annotated[float, Field(ge=1)] = 2.0
 
 
-class HelmholtzCondition(Section):
+class HelmholtzCondition(TermSection):
     type: Literal["dirichlet", "neumann", "robin", "sommerfeld"]
     on: str = "boundary"
     value: Expr | None = None
     alpha: Expr | None = None
     points: PointCount = 500
-    weight: Weight = 1.0
 
 
 class FDOptions(Section):
@@ -115,7 +112,8 @@ class HelmholtzFile(FileBase):
         sources = self._point_sources(compile_, domain.dim)
         points, weights = {"pde": self.pde.points}, {"pde": self.pde.weight}
         for i in range(len(sources)):
-            points[f"source:{i}"], weights[f"source:{i}"] = self.source_disc.points, self.source_disc.weight
+            name = constraint_name("source", i)
+            points[name], weights[name] = self.source_disc.points, self.source_disc.weight
         conditions = self._conditions(compile_, domain, points, weights)
         slowness2 = self._slowness2(compile_, domain.dim)
         source = compile_(("source",), self.source)
@@ -174,7 +172,7 @@ class HelmholtzFile(FileBase):
             key = ("boundary", i)
             _check_condition_keys(compile_, key, c)
             part = compile_.boundary_part(key + ("on",), domain, c.on)
-            name = f"{c.type}:{part or 'boundary'}"
+            name = constraint_name(c.type, part)
             if name in points:
                 raise compile_.error(key + ("on",), f"a second {c.type} condition on {c.on!r}")
             points[name], weights[name] = c.points, c.weight

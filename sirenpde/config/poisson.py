@@ -4,38 +4,36 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..problems.poisson import poisson
 from .compile import Compiler
-from .schema import Expr, FileBase, PointCount, Section, Weight
+from .nodes import Expr, PointCount, TermSection
+from .schema import FileBase
 
 __all__ = ["PoissonFile"]
 
 
-class PoissonPDE(Section):
+class PoissonPDE(TermSection):
     source: Expr = 0.0
     points: PointCount = 2000
-    weight: Weight = 1.0
 
 
-class PoissonCondition(Section):
+class PoissonCondition(TermSection):
     type: Literal["dirichlet", "neumann"]
     on: str = "boundary"
     value: Expr
     points: PointCount = 500
-    weight: Weight = 1.0
 
 
-class GradientSupervision(Section):
+class GradientSupervision(TermSection):
     value: list[Expr]
     points: PointCount = 2000
-    weight: Weight = 1.0
 
 
-class LaplacianSupervision(Section):
+class LaplacianSupervision(TermSection):
     value: Expr
     points: PointCount = 2000
-    weight: Weight = 1.0
 
 
 class PoissonFile(FileBase):
@@ -58,7 +56,7 @@ class PoissonFile(FileBase):
             points["pde"], weights["pde"] = self.pde.points, self.pde.weight
         for i, c in enumerate(self.boundary):
             part = compile_.boundary_part(("boundary", i, "on"), domain, c.on)
-            name = f"{c.type}:{part or 'boundary'}"
+            name = constraint_name(c.type, part)
             if name in points:
                 raise compile_.error(("boundary", i, "on"), f"a second {c.type} condition on {c.on!r}")
             parts[c.type][part] = compile_(("boundary", i, "value"), c.value, normals=True)

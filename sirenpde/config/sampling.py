@@ -6,7 +6,7 @@
     sampling: {near: {centers: [[0, 0]], radius: 0.1, fraction: 0.5}}
 
 Absent (or ``null``), the constraint draws from ``training.sampler``. The strategies are described in
-:mod:`sirenpde.sampling_strategies` and docs/sampling-and-balancing.md.
+:mod:`sirenpde.sampling.strategies` and docs/sampling-and-balancing.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from ..domains import SAMPLERS
 from ..sampling.strategies import RAD, NearPoints, Plain, SamplingStrategy
-from .schema import PositiveFloat, Section, Vector
+from .nodes import PositiveFloat, Section, Vector
 
 __all__ = ["SamplingNode", "RadNode", "NearNode", "to_strategy"]
 
@@ -83,7 +83,7 @@ class SamplingNode(Section):
 def to_strategy(node: SamplingNode | None) -> SamplingStrategy | None:
     """The strategy for :class:`~sirenpde.Constraint`'s ``sampling`` (``None``: the run's sampler).
 
-    Check it against the constraint's region with :func:`sirenpde.batch_source.check_sampling`.
+    Check it against the constraint's region with :func:`sirenpde.sampling.batch_source.check_sampling`.
     """
     if node is None:
         return None

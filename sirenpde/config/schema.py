@@ -6,11 +6,10 @@ Each domain node validates by building its :mod:`sirenpde.domains` object, so a 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from ..constraints.problem import Problem
 from ..domains import AbstractDomain, Ball, Box, Difference, Polygon, SpaceTime, Union
@@ -18,71 +17,11 @@ from ..model.config import ModelConfig
 from ..results.meshing import MeshRequest
 from ..results.solution import ErrorMask, Reference
 from ..training.settings import TrainConfig
+from .compile import Compiler
 from .domain_size import MAX_POLYGON, check_domain_size
+from .nodes import Expr, GridCount, Section, Vector
 
-if TYPE_CHECKING:
-    from .compile import Compiler
-
-__all__ = ["Built", "Section", "DomainNode", "OutputSection", "FileBase", "Expr", "PointCount",
-           "PositiveFloat", "Vector", "Weight", "expression_input", "GriddedNode", "Medium"]
-
-
-class Section(BaseModel):
-    """A block of a problem file: unknown keys, NaN and infinity are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def expression_input(value: Any) -> str | float:
-    # Text is compiled later, against the problem's axes; numbers are constants. Nothing else.
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"expected an expression (text such as 'sin(pi*x)' or a number), found {value!r}")
-    if not isinstance(value, str) and not math.isfinite(value):
-        raise ValueError(f"expected a finite number or an expression, found {value!r}")
-    return value if isinstance(value, str) else float(value)
-
-
-Expr = Annotated[Any, BeforeValidator(expression_input)]
-# Samples per step. The cap is far above any useful batch: a typo such as 1e12 is refused here,
-# not found by the allocator after the model is built.
-PointCount = Annotated[int, Field(ge=1, le=10_000_000)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-GridCount = Annotated[int, Field(ge=2)]
-Weight = Annotated[float, Field(ge=0)]
-Vector = list[float]
-
-
-class GriddedNode(Section):
-    """Samples of a coefficient on a regular grid spanning lo..hi, in a .npy or .h5 file."""
-
-    file: str
-    dataset: str | None = None
-    lo: Vector
-    hi: Vector
-
-
-def _medium_input(value: Any) -> Any:
-    return value if isinstance(value, dict) else expression_input(value)
-
-
-Medium = Annotated[GriddedNode | Expr, BeforeValidator(_medium_input)]
-"""A coefficient such as a squared slowness: an expression, a number, or ``{file:, lo:, hi:}``."""
-
-
-def reference_input(numerical: str, names: tuple[str, ...]):
-    """A `reference:` pre-validator: ``numerical`` or ``{numerical: null}`` means ``{numerical: {}}``
-    (its options at their defaults); one of ``names``, or a mapping, passes on to the schema."""
-
-    def parse(value: Any) -> Any:
-        bare = isinstance(value, dict) and numerical in value and value[numerical] is None
-        if value == numerical or bare:
-            return {numerical: {}}
-        if isinstance(value, dict) or value in names:
-            return value
-        raise ValueError(f"unknown reference {value!r}; expected one of: {', '.join((*names, numerical))}"
-                         f" (or {{{numerical}: {{resolution: N}}}})")
-
-    return parse
+__all__ = ["Built", "DomainNode", "OutputSection", "FileBase"]
 
 
 class BoxNode(Section):

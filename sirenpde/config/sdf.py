@@ -11,7 +11,8 @@ from ..domains.pointcloud import PointCloudError, read_point_cloud
 from ..problems.sdf import sdf
 from ..results.meshing import MeshRequest
 from .compile import Compiler
-from .schema import Built, DomainNode, FileBase, PointCount, PositiveFloat, Section, Weight
+from .nodes import PointCount, PositiveFloat, Section, TermSection, Weight
+from .schema import Built, DomainNode, FileBase
 
 __all__ = ["SdfFile"]
 
@@ -26,14 +27,14 @@ def _cloud_input(value: Any) -> Any:
     return {"file": value} if isinstance(value, str) else value  # `cloud: torus.xyz` is {file: …}
 
 
-class SurfaceTerms(Section):
+class SurfaceTerms(TermSection):
     points: PointCount = 5000
     weight: Weight = 3e3
     normal_weight: Weight = 1e2
     eikonal_weight: Weight = 5e1
 
 
-class SpaceTerms(Section):
+class SpaceTerms(TermSection):
     points: PointCount = 5000
     weight: Weight = 1e2
     alpha: PositiveFloat = 100.0

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BeforeValidator
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..domains import Box, SpaceTime
 from ..domains.media import SpatialMedium
@@ -15,46 +16,31 @@ from ..references import numpy_field, solve_wave_fd
 from ..results.solution import Reference
 from .compile import Compiler
 from .helmholtz import FDReference, _reference_input
-from .schema import (
-    Built,
-    DomainNode,
-    Expr,
-    FileBase,
-    GriddedNode,
-    Medium,
-    PointCount,
-    PositiveFloat,
-    Section,
-    Weight,
-)
+from .nodes import Expr, GriddedNode, Medium, PointCount, PositiveFloat, TermSection
+from .schema import Built, DomainNode, FileBase
 
 __all__ = ["WaveFile"]
 
 
-class WavePDE(Section):
+class WavePDE(TermSection):
     speed: Medium = 1.0
     max_speed: PositiveFloat | None = None
     source: Expr = 0.0
     points: PointCount = 4000
-    weight: Weight = 1.0
 
 
-class WaveInitial(Section):
+class WaveInitial(TermSection):
     value: Expr
     velocity: Expr = 0.0
-    points: PointCount = 1000
-    weight: Weight = 1.0
     focus: DomainNode | None = None
     focus_points: PointCount = 1000
 
 
-class WaveCondition(Section):
+class WaveCondition(TermSection):
     type: Literal["dirichlet", "neumann", "absorbing", "periodic"]
     on: str = "boundary"
     axis: str | None = None
     value: Expr | None = None
-    points: PointCount = 1000
-    weight: Weight = 1.0
 
 
 WaveReference = Annotated[Literal["exact"] | FDReference, BeforeValidator(_reference_input)]
@@ -132,7 +118,7 @@ class WaveFile(FileBase):
             if focus.dim != domain.space.dim:
                 raise compile_.error(("initial", "focus"), f"expected a {domain.space.dim}-D domain like the"
                                      f" space; found a {focus.dim}-D one")
-            for name in ("initial:focus", "initial_velocity:focus"):
+            for name in (constraint_name("initial", "focus"), constraint_name("initial_velocity", "focus")):
                 points[name], weights[name] = self.initial.focus_points, self.initial.weight
         parts: dict[str, dict] = {"dirichlet": {}, "neumann": {}, "absorbing": {}, "periodic": {}}
         for i, c in enumerate(self.boundary):
@@ -165,7 +151,7 @@ class WaveFile(FileBase):
                 raise compile_.error(key + ("type",), "periodic conditions need a box as the space")
             if c.value is not None:
                 raise compile_.error(key + ("value",), "periodic conditions take no value")
-            return f"periodic:{c.axis}", c.axis, None
+            return constraint_name("periodic", c.axis), c.axis, None
         if c.axis is not None:
             raise compile_.error(key + ("axis",), f"`axis` is for periodic conditions, not {c.type}")
         part = compile_.boundary_part(key + ("on",), domain, c.on)
@@ -173,7 +159,7 @@ class WaveFile(FileBase):
             expected = "no value" if c.type == "absorbing" else "a value"
             raise compile_.error(key + ("value",), f"{c.type} conditions take {expected}")
         value = None if c.value is None else compile_(key + ("value",), c.value, normals=True)
-        return f"{c.type}:{part or 'boundary'}", part, value
+        return constraint_name(c.type, part), part, value
 
     def _speed(self, compile_: Compiler, dim: int):
         """c(x) and its maximum: a number, an expression (max_speed given) or a gridded file."""

@@ -37,17 +37,36 @@ NORMS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"l2": _squared_l2, "
 
 
 class AbstractConstraint(ABC):
-    """What the training engine needs from a constraint."""
+    """Everything the training engine reads from a constraint; a subclass implements :meth:`loss`.
+
+    Attributes:
+        name: unique within a problem; labels the loss in logs and in the HDF5 history.
+        region: where the constraint holds; the engine draws its points there.
+        points: samples per training step.
+        weight: w_m in the total loss.
+        norm: the per-point penalty, a key of :data:`NORMS` (what Levenberg–Marquardt checks).
+        sampling: how its points are drawn; ``None`` for the run's sampler (``training.sampler``).
+    """
 
     name: str
     region: Region
     points: int
     weight: float
-    sampling: SamplingStrategy | None = None  # None: the run's sampler (training.sampler)
+    norm: str = "l2"
+    sampling: SamplingStrategy | None = None
 
     @abstractmethod
     def loss(self, fields: Fields) -> torch.Tensor:
         """The scalar ``mean ‖C(x)‖`` over the batch (unweighted)."""
+
+    def pointwise(self, fields: Fields) -> torch.Tensor:
+        """Each point's penalty ‖C(x)‖, (N,), whose mean is the loss: what RAD, near-source sampling
+        and causal weights need. A constraint whose loss is not such a mean has none."""
+        raise NotImplementedError(
+            f"constraint {self.name!r} ({type(self).__name__}) has no pointwise penalty, which RAD,"
+            " near-source sampling and causal weights need; use a sirenpde.Constraint or implement"
+            " pointwise(fields)"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +80,7 @@ class Constraint(AbstractConstraint):
         points: samples per training step.
         weight: w_m in the total loss.
         norm: a key of :data:`NORMS`.
-        sampling: how its points are drawn (:mod:`sirenpde.sampling_strategies`): ``None`` for the
+        sampling: how its points are drawn (:mod:`sirenpde.sampling.strategies`): ``None`` for the
             run's sampler, a sampler name (``"uniform"``, ``"sobol"``, ``"lhs"``), :func:`LatinHypercube`,
             :class:`RAD` or :class:`NearPoints`.
     """

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import torch
 
 from ..domains import AbstractDomain
+from ..model.ansatz import AnsatzFactory
+from ..model.source_splitting import SourceSplitting, SplitModel
 from .constraint import AbstractConstraint
 
 __all__ = ["Problem"]
@@ -29,13 +31,12 @@ class Problem:
         wavenumber: a characteristic wavenumber (physical units), e.g. Helmholtz's k; it sets the
             default first-layer frequency (see :class:`~sirenpde.ModelConfig`).
         complex: the fields are complex; the network then has two real outputs per field and
-            constraints see complex values (see :class:`~sirenpde.fields_complex.ComplexFields`).
-        known_part: a closed-form part of the solution, added to the network's output by
-            :func:`~sirenpde.build_model` (see :mod:`sirenpde.source_splitting`).
-        factor: a closed-form factor the network's output is multiplied by (see
-            :mod:`sirenpde.factored`); not together with ``known_part``.
+            constraints see complex values (see :class:`~sirenpde.derivatives.complex.ComplexFields`).
+        ansatz: a closed-form part of the solution that :func:`~sirenpde.build_model` wraps the
+            network in (see :mod:`sirenpde.model.ansatz`): source splitting, the factored
+            Eikonal form.
         unknowns: learnable quantities the residuals use besides the network — scalar
-            parameters, coefficient networks (see :class:`~sirenpde.unknowns.Unknowns`).
+            parameters, coefficient networks (see :class:`~sirenpde.model.unknowns.Unknowns`).
             :func:`~sirenpde.train` fits them together with the network, in place, like the model
             it is given; the solution reports their values.
     """
@@ -49,14 +50,20 @@ class Problem:
     spatial_axes: tuple[str, ...] | None = field(default=None)
     complex: bool = False
     wavenumber: float | None = None
-    known_part: torch.nn.Module | None = None
-    factor: torch.nn.Module | None = None
+    ansatz: AnsatzFactory | None = None
     unknowns: torch.nn.Module | None = None
 
     @property
     def channels(self) -> int:
         """Real network outputs: one per real field, two per complex field."""
         return len(self.fields) * (2 if self.complex else 1)
+
+    @property
+    def known_part(self) -> SourceSplitting | None:
+        """The source splitting added to the network's output, if that is the ansatz (read-only;
+        kept for code written before :attr:`ansatz`)."""
+        split = self.ansatz is not None and self.ansatz.wrapper is SplitModel
+        return self.ansatz.part if split else None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "constraints", tuple(self.constraints))

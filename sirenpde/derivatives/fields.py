@@ -28,7 +28,7 @@ class Fields(ABC):
         normals: outward unit normals (N, d) for boundary regions, else ``None``.
         axes: the coordinate names, e.g. ``("x", "y")`` or ``("x", "t")``.
         data: values measured at the points, by name, each (N,) — set for regions of
-            measurements (:class:`~sirenpde.measurements.Measurements`), else empty.
+            measurements (:class:`~sirenpde.domains.measurements.Measurements`), else empty.
     """
 
     x: torch.Tensor

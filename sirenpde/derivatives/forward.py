@@ -5,7 +5,7 @@ the second derivatives can be pushed through the layers in one pass: for ``z = w
 ``J_z = w0 W J_h`` and ``H_z = w0 W H_h``; for ``h = sin z``, ``J_h = cos z · J_z`` and
 ``H_h = cos z · H_z − sin z · J_z²``. The rows share one matmul per layer, and autograd then runs a
 single backward pass to the weights — instead of one nested reverse pass per derivative, each
-through the whole graph. The layers themselves are in :mod:`sirenpde.jet_layers`.
+through the whole graph. The layers themselves are in :mod:`sirenpde.derivatives.jet_layers`.
 
 The pass carries only the second-order rows asked for (the Laplacian as one row, or the Hessian
 diagonal; see :class:`ForwardFields`). Only second-order requests (u_xx, Δu, u_tt) take it; a value
@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ..model.ansatz import AbstractAnsatz
 from ..model.siren import SIREN
-from ..model.source_splitting import SplitModel
 from .fields import AutogradFields, Fields
 from .jet_layers import (
     FirstSineJet,
@@ -37,25 +37,25 @@ __all__ = ["ForwardFields", "compilable_jets", "forward_capable", "model_jets", 
 
 
 def forward_capable(model) -> bool:
-    """Whether the forward engine can differentiate ``model``: a SIREN, alone or split."""
-    return isinstance(model, (SIREN, SplitModel))
+    """Whether the forward engine can differentiate ``model``: a SIREN, alone or wrapped in an
+    ansatz that supports the engine (see :class:`~sirenpde.model.ansatz.AbstractAnsatz`)."""
+    if isinstance(model, AbstractAnsatz):
+        return model.forward_engine and isinstance(model.network, SIREN)
+    return isinstance(model, SIREN)
 
 
 def model_jets(
-    model: SIREN | SplitModel, x: torch.Tensor, groups: Groups | None = None, *, plain: bool = False
+    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None, *, plain: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`siren_jets`, plus the closed-form part of a :class:`~sirenpde.source_splitting.SplitModel`."""
-    if isinstance(model, SplitModel):
+    """:func:`siren_jets` of the SIREN, or of an ansatz's network pushed through its closed-form part."""
+    if isinstance(model, AbstractAnsatz):
         groups = diagonal_groups(x.shape[1]) if groups is None else groups
-        value, jac, second = siren_jets(model.network, x, groups, plain=plain)
-        known_value, known_jac, known_hess = model.known.jets(x.to(value.dtype))
-        known_second = torch.stack([known_hess[:, :, list(axes)].sum(dim=2) for axes in groups], dim=2)
-        return value + known_value, jac + known_jac, second + known_second
+        return model.jets(siren_jets(model.network, x, groups, plain=plain), x, groups)
     return siren_jets(model, x, groups, plain=plain)
 
 
 def compilable_jets(
-    model: SIREN | SplitModel, x: torch.Tensor, groups: Groups | None = None
+    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """:func:`model_jets` in plain tensor operations: the function to hand to ``torch.compile``.
 
@@ -71,11 +71,11 @@ def siren_jets(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The SIREN's value (N, c), Jacobian (N, c, d) and grouped second derivatives (N, c, k) at
     points (N, d): ``second[:, :, q]`` sums the pure second derivatives over the axes of ``groups[q]``
-    (the Hessian diagonal by default; see :mod:`sirenpde.jet_layers`).
+    (the Hessian diagonal by default; see :mod:`sirenpde.derivatives.jet_layers`).
 
     ``plain=True`` uses only plain tensor operations, so that it composes with ``torch.func``
     transforms (vmap, jacrev); the default takes the layers with hand-written backward passes
-    (:mod:`sirenpde.jet_layers`).
+    (:mod:`sirenpde.derivatives.jet_layers`).
     """
     groups = diagonal_groups(x.shape[1]) if groups is None else groups
     first, *hidden, last = model.linears
@@ -98,8 +98,8 @@ def siren_jets(
 class ForwardFields(Fields):
     """:class:`Fields` of a :class:`~sirenpde.SIREN`, second derivatives by :func:`model_jets`.
 
-    Same arguments as :class:`~sirenpde.fields.AutogradFields`, except that ``model`` must be a SIREN
-    (or a :class:`~sirenpde.source_splitting.SplitModel`);
+    Same arguments as :class:`~sirenpde.derivatives.fields.AutogradFields`, except that ``model``
+    must be a SIREN (or an ansatz around one that supports the engine; see :func:`forward_capable`);
     ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``;
     ``jets(model, x, groups)`` replaces :func:`model_jets` (e.g. a ``torch.compile``-d
     :func:`compilable_jets`).
@@ -112,7 +112,7 @@ class ForwardFields(Fields):
 
     def __init__(
         self,
-        model: SIREN | SplitModel,
+        model: SIREN | AbstractAnsatz,
         x: torch.Tensor,
         axes: Sequence[str],
         normals: torch.Tensor | None = None,

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import torch
 
+from ..model.ansatz import Groups  # defined with the ansatz protocol, whose jets take them too
+
 __all__ = ["FirstSineJet", "Groups", "Readout", "SineJet", "diagonal_groups", "first_sine_plain",
            "sine_jet_plain", "squared_sums"]
-
-Groups = tuple[tuple[int, ...], ...]
-"""Second-order groups: for each second-order row, the axes whose pure second derivatives it sums."""
 
 
 def diagonal_groups(d: int) -> Groups:

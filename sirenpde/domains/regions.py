@@ -41,7 +41,7 @@ class Region(ABC):
         self, n: int, sampler: Sampler
     ) -> tuple[torch.Tensor, torch.Tensor | None, Mapping[str, torch.Tensor]]:
         """:meth:`sample`, plus the values measured at the points, by name, each (n,): empty except
-        for regions of measurements (:class:`~sirenpde.measurements.Measurements`)."""
+        for regions of measurements (:class:`~sirenpde.domains.measurements.Measurements`)."""
         x, normals = self.sample(n, sampler)
         return x, normals, {}
 

@@ -17,24 +17,22 @@ Operators, for every axis ``a`` (``x``, ``t`` …) and field ``u``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
 
 from ..derivatives.fields import Fields
-from .compiler import VECTOR_NORM, VECTOR_OPERATOR, Expression
+from .compiler import Expression
+from .derivative_requests import (
+    LAPLACIAN,
+    NORMAL_DERIVATIVE,
+    DerivativeRequest,
+    derivative_request,
+    operator_names,
+)
 
 __all__ = ["ExpressionResidual", "operator_names", "NORMAL_DERIVATIVE", "LAPLACIAN"]
-
-NORMAL_DERIVATIVE = "dn"
-LAPLACIAN = "lap"
-
-
-def operator_names(axes: Sequence[str], normals: bool) -> tuple[str, ...]:
-    """The operators a residual on these axes may apply; ``dn`` only where there are normals."""
-    ops = [f"d{a}" for a in axes] + [f"d{a}{a}" for a in axes] + [LAPLACIAN, VECTOR_OPERATOR]
-    return tuple(ops + ([NORMAL_DERIVATIVE] if normals else []))
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +47,8 @@ class ExpressionResidual:
         constants: name → a number.
         scalars: names of learnable scalars, read from ``unknowns`` at every call.
         coefficient_fields: names of learnable coefficient networks, evaluated at the points.
-        unknowns: the problem's :class:`~sirenpde.unknowns.Unknowns`, when it has any.
+        unknowns: the problem's :class:`~sirenpde.model.unknowns.Unknowns`, when it has any.
+        requests: each derivative the expression reads, by its text, resolved once here.
     """
 
     expression: Expression
@@ -59,6 +58,13 @@ class ExpressionResidual:
     scalars: tuple[str, ...] = ()
     coefficient_fields: tuple[str, ...] = ()
     unknowns: torch.nn.Module | None = None
+    requests: Mapping[str, DerivativeRequest] = field(init=False, repr=False)
+    _channels: Mapping[str, int] = field(init=False, repr=False)  # field name → its column of u.value
+
+    def __post_init__(self) -> None:
+        quantities = self.expression.quantities
+        object.__setattr__(self, "requests", {q.text: derivative_request(q, self.axes) for q in quantities})
+        object.__setattr__(self, "_channels", {name: k for k, name in enumerate(self.fields)})
 
     def __call__(self, u: Fields) -> torch.Tensor:
         # The axes come first: the expression takes its dtype and device from its first input.
@@ -80,24 +86,6 @@ class ExpressionResidual:
             env[name] = self.unknowns.field(name, u.x)
         for name in used & set(u.data):
             env[name] = u.data[name]
-        for key in self.expression.used_quantities:
-            env[key] = self._quantity(u, key)
+        for key, request in self.requests.items():
+            env[key] = request(u, self._channels[request.field])
         return self.expression(env)
-
-    def _quantity(self, u: Fields, key: str) -> torch.Tensor:
-        """The values of ``op(f)`` (or ``norm(grad(f))``), (N,)."""
-        op, _, rest = key.partition("(")
-        if op == VECTOR_NORM:
-            name = rest.removeprefix(f"{VECTOR_OPERATOR}(").removesuffix("))")
-            k = self.fields.index(name)
-            spatial = list(u.laplacian_axes)
-            return torch.linalg.vector_norm(u.gradient[:, k][:, spatial], dim=1)
-        k = self.fields.index(rest.removesuffix(")"))
-        if op == LAPLACIAN:
-            return u.laplacian[:, k]
-        if op == NORMAL_DERIVATIVE:
-            return u.normal_derivative[:, k]
-        axis = op[1:]
-        if axis in self.axes:
-            return u.partial(axis)[:, k]
-        return u.second(axis[: len(axis) // 2])[:, k]

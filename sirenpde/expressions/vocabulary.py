@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["FUNCTIONS", "CONSTANTS", "UNARY_OPS", "BINARY_OPS", "COMPARISONS", "BOOL_OPS", "SYMBOLS", "KINDS"]
+__all__ = ["FUNCTIONS", "CONSTANTS", "UNARY_OPS", "BINARY_OPS", "COMPARISONS", "BOOL_OPS", "SYMBOLS", "KINDS",
+           "VECTOR_NORM", "VECTOR_OPERATOR"]
 
 
 def _heaviside(x: torch.Tensor) -> torch.Tensor:
@@ -50,6 +51,8 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., torch.Tensor]]] = {
     "where": (3, _where),
 }
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+VECTOR_NORM = "norm"
+VECTOR_OPERATOR = "grad"  # the one operator whose value is a vector: usable only as norm(grad(u))
 
 UNARY_OPS = {ast.UAdd: torch.positive, ast.USub: torch.neg, ast.Not: torch.logical_not}
 BINARY_OPS = {

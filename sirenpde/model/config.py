@@ -9,9 +9,8 @@ from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from ..constraints.problem import Problem
-from .factored import FactoredModel
+from .ansatz import AbstractAnsatz
 from .siren import SIREN
-from .source_splitting import SplitModel
 
 __all__ = ["ModelConfig", "build_model", "first_frequency"]
 
@@ -39,9 +38,9 @@ class ModelConfig:
     bias: bool = True
 
 
-def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | SplitModel | FactoredModel:
-    """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (plus the
-    problem's closed-form ``known_part``, or times its ``factor``, if it has one).
+def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | AbstractAnsatz:
+    """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (wrapped in
+    the problem's closed-form ``ansatz``, if it has one).
 
     The initialisation is seeded without touching the global random state.
     """
@@ -51,11 +50,7 @@ def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN |
         network = SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
                         w0_initial=first_frequency(problem, config), bias=config.bias,
                         initializer=config.initializer, c=config.c, bounds=(lo, hi))
-    if problem.known_part is not None and problem.factor is not None:
-        raise ValueError("a problem has a known part or a factor, not both")
-    if problem.factor is not None:
-        return FactoredModel(network, problem.factor)
-    return network if problem.known_part is None else SplitModel(network, problem.known_part)
+    return network if problem.ansatz is None else problem.ansatz(network)
 
 
 def first_frequency(problem: Problem, config: ModelConfig) -> float:

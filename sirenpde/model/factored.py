@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .ansatz import AbstractAnsatz, Groups, Jets
+
 __all__ = ["DistanceFactor", "FactoredModel"]
 
 
@@ -43,8 +45,14 @@ class DistanceFactor(nn.Module):
         return DistanceFactor(description["source"])
 
 
-class FactoredModel(nn.Module):
-    """``factor(x) · exp(network(x))``: the network learns log τ of the smooth, positive factor τ."""
+class FactoredModel(AbstractAnsatz):
+    """``factor(x) · exp(network(x))``: the network learns log τ of the smooth, positive factor τ.
+
+    Only autograd differentiates it: the forward engine has no jets for the factored form.
+    """
+
+    kind = "factor"
+    forward_engine = False
 
     def __init__(self, network: nn.Module, factor: DistanceFactor):
         super().__init__()
@@ -52,3 +60,14 @@ class FactoredModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.factor(x) * torch.exp(self.network(x))
+
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+        raise NotImplementedError("the forward derivative engine does not differentiate the factored"
+                                  " form; use derivatives='autograd'")
+
+    def description(self) -> dict:
+        return self.factor.description()
+
+    @classmethod
+    def from_description(cls, network: nn.Module, description: dict) -> FactoredModel:
+        return cls(network, DistanceFactor.from_description(description))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .ansatz import AbstractAnsatz, Groups, Jets
 from .siren import SIREN
 
 __all__ = ["SourceSplitting", "SplitModel", "ein"]
@@ -115,8 +116,11 @@ class SourceSplitting(nn.Module):
         return (value,) if order == 0 else (value, jac, hess)
 
 
-class SplitModel(nn.Module):
+class SplitModel(AbstractAnsatz):
     """A SIREN plus the closed-form :class:`SourceSplitting` part: ``u = known(x) + network(x)``."""
+
+    kind = "source_splitting"
+    forward_engine = True
 
     def __init__(self, network: SIREN, known: SourceSplitting):
         super().__init__()
@@ -124,3 +128,17 @@ class SplitModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x) + self.known(x.to(self.network.linears[0].weight.dtype))
+
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+        """The network's jets plus the known part's, in closed form."""
+        value, jac, second = network_jets
+        known_value, known_jac, known_hess = self.known.jets(x.to(value.dtype))
+        known_second = torch.stack([known_hess[:, :, list(axes)].sum(dim=2) for axes in groups], dim=2)
+        return value + known_value, jac + known_jac, second + known_second
+
+    def description(self) -> dict:
+        return self.known.description()
+
+    @classmethod
+    def from_description(cls, network: SIREN, description: dict) -> SplitModel:
+        return cls(network, SourceSplitting.from_description(description))

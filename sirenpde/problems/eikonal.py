@@ -4,7 +4,7 @@
     T(x_s) = 0                         (exact, by construction)
 
 with T = |x − x_s|·τ(x): the network learns the smooth τ (≈ 1/c) and the cone at the source is in
-closed form (see :mod:`sirenpde.factored`). The residual is dimensionless (a relative slowness
+closed form (see :mod:`sirenpde.model.factored`). The residual is dimensionless (a relative slowness
 error), so no scale is needed.
 """
 
@@ -19,7 +19,8 @@ from ..derivatives.fields import Fields
 from ..domains import AbstractDomain
 from ..domains.regions import Interior
 from ..expressions.coefficients import Coefficient, evaluate
-from ..model.factored import DistanceFactor
+from ..model.ansatz import AnsatzFactory
+from ..model.factored import DistanceFactor, FactoredModel
 from ._terms import constraints_from_terms
 
 __all__ = ["eikonal"]
@@ -54,7 +55,7 @@ def eikonal(
     terms = [("pde", Interior(domain), _slowness_residual(speed), 2000)]
     constraints = constraints_from_terms(terms, points, weights, norm)
     return Problem(domain, constraints, axes=tuple(axes) if axes else None, fields=("T",), exact=exact,
-                   kind="eikonal", factor=DistanceFactor(source))
+                   kind="eikonal", ansatz=AnsatzFactory(FactoredModel, DistanceFactor(source)))
 
 
 def _slowness_residual(c: Coefficient) -> Callable[[Fields], torch.Tensor]:

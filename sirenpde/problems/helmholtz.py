@@ -20,12 +20,14 @@ from dataclasses import dataclass
 
 import torch
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Ball
 from ..domains.regions import Boundary, Interior
 from ..expressions.coefficients import Coefficient, evaluate
-from ..model.source_splitting import SourceSplitting
+from ..model.ansatz import AnsatzFactory
+from ..model.source_splitting import SourceSplitting, SplitModel
 from ._terms import Term, constraints_from_terms, value_residual
 from .pml import PML
 
@@ -82,7 +84,7 @@ def helmholtz(
         source_radius: radius of the disc of extra samples around each point source.
         source_points: samples per step in each of those discs.
         split_sources: write u = Σ A_s·ψ_s + network, with the steep static part ψ_s of each point
-            source in closed form (see :mod:`sirenpde.source_splitting`); implemented in 2-D, where
+            source in closed form (see :mod:`sirenpde.model.source_splitting`); implemented in 2-D, where
             the default ``None`` turns it on.
         split_width: the width a the network sees the sources smeared to; default 2/k (about a
             third of a wavelength).
@@ -105,15 +107,15 @@ def helmholtz(
     ]
     for i, s in enumerate(point_sources):
         disc = Interior(Ball(tuple(s.center), source_radius))
-        terms.append((f"source:{i}", disc, pde, source_points))
+        terms.append((constraint_name("source", i), disc, pde, source_points))
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 500))
+        terms.append((constraint_name("dirichlet", part), Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
-        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), _robin(0.0, h), 500))
+        terms.append((constraint_name("neumann", part), Boundary(domain, part), _robin(0.0, h), 500))
     for part, (alpha, g) in (robin or {}).items():
-        terms.append((f"robin:{part or 'boundary'}", Boundary(domain, part), _robin(alpha, g), 500))
+        terms.append((constraint_name("robin", part), Boundary(domain, part), _robin(alpha, g), 500))
     for part in sommerfeld:
-        terms.append((f"sommerfeld:{part or 'boundary'}", Boundary(domain, part), _robin(1j * k, 0.0), 500))
+        terms.append((constraint_name("sommerfeld", part), Boundary(domain, part), _robin(1j * k, 0.0), 500))
     constraints = constraints_from_terms(terms, points, weights, norm)
     known = None
     if split_sources is None:
@@ -122,7 +124,8 @@ def helmholtz(
         known = SourceSplitting([s.center for s in point_sources], [s.amplitude for s in point_sources],
                                 [s.sigma for s in point_sources], split_width or 2.0 / k)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
-                   complex=True, wavenumber=float(k), known_part=known)
+                   complex=True, wavenumber=float(k),
+                   ansatz=None if known is None else AnsatzFactory(SplitModel, known))
 
 
 def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[[Fields], torch.Tensor]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..derivatives.fields import Fields
 from ..domains import AbstractDomain
@@ -64,9 +65,9 @@ def poisson(
     if source is not None:
         terms.append(("pde", interior, _pde_residual(source), 2000))
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 500))
+        terms.append((constraint_name("dirichlet", part), Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
-        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), neumann_residual(h), 500))
+        terms.append((constraint_name("neumann", part), Boundary(domain, part), neumann_residual(h), 500))
     if gradient is not None:
         if len(gradient) != domain.dim:
             raise ValueError(f"gradient supervision needs {domain.dim} components; found {len(gradient)}")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Box, SpaceTime
@@ -89,14 +90,15 @@ def wave(
         if initial_focus.dim != space.dim:
             raise ValueError(f"initial_focus is {initial_focus.dim}-D but the space is {space.dim}-D")
         focus = Boundary(SpaceTime(initial_focus, t0, t1), "initial")
-        terms += [("initial:focus", focus, value_residual(initial_value), 1000),
-                  ("initial_velocity:focus", focus, _velocity(initial_velocity, omega), 1000)]
+        velocity = _velocity(initial_velocity, omega)
+        terms += [(constraint_name("initial", "focus"), focus, value_residual(initial_value), 1000),
+                  (constraint_name("initial_velocity", "focus"), focus, velocity, 1000)]
     for part, g in (dirichlet or {}).items():
-        terms.append((f"dirichlet:{part or 'boundary'}", Boundary(domain, part), value_residual(g), 1000))
+        terms.append((constraint_name("dirichlet", part), Boundary(domain, part), value_residual(g), 1000))
     for part, h in (neumann or {}).items():
-        terms.append((f"neumann:{part or 'boundary'}", Boundary(domain, part), neumann_residual(h), 1000))
+        terms.append((constraint_name("neumann", part), Boundary(domain, part), neumann_residual(h), 1000))
     for part in absorbing:
-        terms.append((f"absorbing:{part or 'boundary'}", Boundary(domain, part),
+        terms.append((constraint_name("absorbing", part), Boundary(domain, part),
                       _absorbing(speed, omega), 1000))
     for axis in periodic:
         if axis not in axes[:-1] or not isinstance(space, Box):
@@ -104,7 +106,7 @@ def wave(
                              f" axis {axis!r} on a {type(space).__name__}")
         a = axes.index(axis)
         face = space.boundary_parts()[2 * a]  # the box's faces are axis-major: min, then max
-        terms.append((f"periodic:{axis}", Boundary(domain, face),
+        terms.append((constraint_name("periodic", axis), Boundary(domain, face),
                       periodic_residual(axis, float(hi[a] - lo[a]), omega / max_speed), 1000))
     constraints = constraints_from_terms(terms, points, weights, norm)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="wave",

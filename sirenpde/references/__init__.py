@@ -3,7 +3,7 @@
 Helmholtz: :func:`point_sources_field` (free-space Hankel fields, e^{+iωt} convention) and
 :func:`solve_helmholtz_fd` (second-order finite differences with the same PML as the network);
 :func:`hankel_reference` and :func:`fd_reference` wrap them as a run's
-:class:`~sirenpde.solution.Reference`, and :func:`error_region` says where it is compared.
+:class:`~sirenpde.results.solution.Reference`, and :func:`error_region` says where it is compared.
 
 Wave: :func:`solve_wave_fd` (leapfrog finite differences on a 1-D or 2-D box, u = 0 on its edge).
 

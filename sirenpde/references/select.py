@@ -1,6 +1,6 @@
 """The reference a Helmholtz run is measured against, and the region where it is measured.
 
-A :class:`~sirenpde.solution.Reference` is a plain function of numpy points, so the trainer never sees
+A :class:`~sirenpde.results.solution.Reference` is a plain function of numpy points, so the trainer never sees
 it: the command line attaches it to the trained solution before saving.
 
 - :func:`hankel_reference`: the free-space field of Gaussian point sources in a homogeneous 2-D

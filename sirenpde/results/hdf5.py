@@ -12,11 +12,12 @@ import numpy as np
 import torch
 
 from .._version import __version__
-from ..model.factored import DistanceFactor, FactoredModel
+from ..model.ansatz import AbstractAnsatz
+from ..model.ansatz_registry import ANSATZE, rebuild_ansatz
 from ..model.siren import SIREN
-from ..model.source_splitting import SourceSplitting, SplitModel
 from .atomic import atomic_path
-from .solution import Solution, relative_l2, relative_l2_by_time
+from .comparison import Comparison, compare
+from .solution import Solution
 
 __all__ = ["save", "load", "read_error_by_time", "FORMAT_VERSION"]
 
@@ -29,14 +30,20 @@ def save(
     *,
     resolution=None,
     problem_text: str = "",
+    comparison: Comparison | None = None,
 ) -> dict[str, float]:
     """Write ``solution`` to ``path`` atomically (temporary file, then rename).
 
     Args:
         solution: the result to store.
         path: the ``.h5`` file; its folder must exist.
-        resolution: grid points per axis for ``/fields`` (default by dimension).
+        resolution: grid points per axis for ``/fields`` (default: the solution's own, else by
+            dimension); ignored when ``comparison`` is given.
         problem_text: the problem file's text, kept verbatim so a result documents its input.
+        comparison: the solution on its grid against its reference
+            (:func:`~sirenpde.results.comparison.compare`), written as given. Without it, it is
+            computed here — which evaluates a numerical reference; compute it beforehand when the
+            errors are needed elsewhere too, so that the reference is evaluated once.
 
     Returns:
         The relative L2 error per field when an exact solution or a reference exists (measured
@@ -44,36 +51,26 @@ def save(
     Raises:
         ValueError: a field is NaN or infinite somewhere on the grid (nothing is written).
     """
-    path = Path(path)
-    grid = solution.grid(resolution)
-    values = solution.on_grid(grid)
-    for name, v in values.items():  # a NaN field is never exported as a result
-        if not np.all(np.isfinite(v)):
-            raise ValueError(f"the field {name} is not finite (NaN or inf) on the output grid; nothing"
-                             " was written")
-    reference = solution.reference_on_grid(grid)
-    error_mask = solution.error_mask_on_grid(grid) if reference is not None else None
-    errors = relative_l2(values, reference, error_mask) if reference is not None else {}
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    c = comparison if comparison is not None else compare(solution, resolution)
+    with atomic_path(Path(path)) as tmp, h5py.File(tmp, "w") as f:
         _write_attrs(f, solution, problem_text)
-        _write_grid(f, grid)
-        for name, v in values.items():
+        _write_grid(f, c.grid)
+        for name, v in c.values.items():
             f.create_dataset(f"fields/{name}", data=v, compression="gzip")
-        if reference is not None:
-            f.attrs["reference_kind"] = solution.reference_kind
-            f.create_dataset("grid/error_mask", data=error_mask, compression="gzip")
-            for name, ref in reference.items():
+        if c.reference is not None:
+            f.attrs["reference_kind"] = c.kind
+            f.create_dataset("grid/error_mask", data=c.error_mask, compression="gzip")
+            for name, ref in c.reference.items():
                 f.create_dataset(f"reference/{name}", data=ref, compression="gzip")
-                err = f.create_dataset(f"error/{name}", data=values[name] - ref, compression="gzip")
-                err.attrs["relative_l2"] = errors[name]
-                f.attrs[f"relative_l2_{name}"] = errors[name]
-            if solution.time_axis is not None:
-                for name, curve in relative_l2_by_time(values, reference, error_mask).items():
-                    f.create_dataset(f"error_by_time/{name}", data=curve)
+                err = f.create_dataset(f"error/{name}", data=c.values[name] - ref, compression="gzip")
+                err.attrs["relative_l2"] = c.errors[name]
+                f.attrs[f"relative_l2_{name}"] = c.errors[name]
+            for name, curve in (c.by_time or {}).items():
+                f.create_dataset(f"error_by_time/{name}", data=curve)
         _write_history(f.create_group("history"), solution.history)
         _write_model(f.create_group("model"), solution.model)
-        _write_unknowns(f, solution, grid)
-    return errors
+        _write_unknowns(f, solution, c.grid)
+    return dict(c.errors)
 
 
 def _write_attrs(f: h5py.File, solution: Solution, problem_text: str) -> None:
@@ -118,11 +115,8 @@ def _write_history(group: h5py.Group, history: dict) -> None:
 
 
 def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
-    if isinstance(model, SplitModel):  # the network, plus what rebuilds the closed-form part
-        group.attrs["source_splitting"] = json.dumps(model.known.description())
-        model = model.network
-    if isinstance(model, FactoredModel):
-        group.attrs["factor"] = json.dumps(model.factor.description())
+    if isinstance(model, AbstractAnsatz):  # the network, plus what rebuilds the closed-form part
+        group.attrs[model.kind] = json.dumps(model.description())
         model = model.network
     if not isinstance(model, SIREN):
         group.attrs["architecture"] = type(model).__name__
@@ -149,8 +143,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         if not m.attrs.get("loadable", False):
             raise ValueError(f"{path}: the stored model ({m.attrs.get('architecture')}) cannot be rebuilt")
         hparams = json.loads(m.attrs["hparams"])
-        splitting = m.attrs.get("source_splitting")
-        factor = m.attrs.get("factor")
+        ansatz = {name: json.loads(m.attrs[name]) for name in ANSATZE if name in m.attrs}
         dtype = getattr(torch, m.attrs.get("dtype", "float32"))
         state = {k: torch.as_tensor(np.asarray(v)) for k, v in _walk(m["state"])}
         history = {k: np.asarray(v) for k, v in _walk(f["history"])}
@@ -165,10 +158,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
                       for name, group in f.get("parameters", {}).items()}
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
-    if splitting is not None:
-        model = SplitModel(model, SourceSplitting.from_description(json.loads(splitting)))
-    if factor is not None:
-        model = FactoredModel(model, DistanceFactor.from_description(json.loads(factor)))
+    for name, description in ansatz.items():  # at most one: a problem has one ansatz
+        model = rebuild_ansatz(name, model, description)
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
                     complex=is_complex, time_axis=None if time_axis is None else str(time_axis),

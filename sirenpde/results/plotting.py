@@ -21,7 +21,7 @@ def plot_result(result: str | Path, folder: str | Path, times=None, animation: s
 
     A space-time result also gets snapshots at ``times`` (default: five, evenly spaced), an
     animation (``gif``, ``mp4`` or ``none``) and its error-vs-time curve (see
-    :mod:`sirenpde.plotting_time`).
+    :mod:`sirenpde.results.plotting_time`).
     """
     import matplotlib
 

@@ -86,9 +86,11 @@ class Solution:
         complex: the network's channels are (real, imaginary) pairs of complex fields.
         time_axis: the name of the time coordinate (always the last axis) of a space-time
             solution; by default the last axis when ``domain`` is a :class:`~sirenpde.SpaceTime`.
-        unknowns: the fitted unknowns of an inverse problem (:class:`~sirenpde.unknowns.Unknowns`).
+        unknowns: the fitted unknowns of an inverse problem (:class:`~sirenpde.model.unknowns.Unknowns`).
         parameters: the fitted scalars' report, name → {value, initial, exact, relative_error};
             by default taken from ``unknowns`` (a loaded file passes it directly).
+        resolution: the grid points per axis of :meth:`grid` when none is given (an int or one per
+            axis; by default by dimension, see :func:`default_resolution`).
     """
 
     def __init__(
@@ -109,8 +111,10 @@ class Solution:
         time_axis: str | None = None,
         unknowns: torch.nn.Module | None = None,
         parameters: dict[str, dict[str, float]] | None = None,
+        resolution: int | Sequence[int] | None = None,
     ):
         self.model = model.eval()
+        self.resolution = resolution
         self.reference, self.error_mask = reference, error_mask
         self.axes, self.fields = tuple(axes), tuple(fields)
         self.domain, self.exact, self.kind, self.complex = domain, exact, kind, bool(complex)
@@ -127,6 +131,17 @@ class Solution:
         self.unknowns = unknowns
         self.parameters = parameters if parameters is not None else (
             unknowns.report() if unknowns is not None else {})
+
+    def replace(self, **changes) -> Solution:
+        """A new Solution with the same model and ``changes`` to the constructor's arguments — e.g.
+        the reference a problem file names, or ``info`` with a title — built complete."""
+        current = dict(
+            model=self.model, axes=self.axes, fields=self.fields, domain=self.domain, exact=self.exact,
+            kind=self.kind, history=self.history, info=self.info, complex=self.complex,
+            bounds=self.bounds if self.domain is None else None, reference=self.reference,
+            error_mask=self.error_mask, time_axis=self.time_axis, unknowns=self.unknowns,
+            parameters=self.parameters, resolution=self.resolution)
+        return Solution(**{**current, **changes})
 
     @property
     def _param(self) -> torch.Tensor:
@@ -179,7 +194,7 @@ class Solution:
     def grid(self, resolution: int | Sequence[int] | None = None) -> Grid:
         """A grid over the bounding box; ``resolution`` points per axis (an int or one per axis)."""
         d = len(self.axes)
-        res = resolution or default_resolution(d)
+        res = resolution or self.resolution or default_resolution(d)
         counts = [int(res)] * d if np.isscalar(res) else [int(r) for r in res]
         if len(counts) != d or min(counts) < 2:
             raise ValueError(f"resolution needs {d} counts ≥ 2; found {res}")

@@ -24,7 +24,7 @@ class Batch:
     """Points drawn from one region for the constraints that share it, and the values measured at
     them (``data``: name → (N,), for regions of measurements). ``weights`` (N,), when given,
     multiply each point's penalty: the density ratio of importance sampling
-    (:mod:`sirenpde.importance`), so that the mean stays an estimate of the plain mean."""
+    (:mod:`sirenpde.sampling.importance`), so that the mean stays an estimate of the plain mean."""
 
     region: Region
     x: torch.Tensor

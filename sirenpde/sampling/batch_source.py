@@ -1,14 +1,14 @@
 """Each training step's batches, drawn as every constraint's sampling strategy says.
 
 Constraints holding the same region object with the same point count and the same strategy share
-one batch (and so one :class:`~sirenpde.fields.Fields`). A group without a strategy, or whose
+one batch (and so one :class:`~sirenpde.derivatives.fields.Fields`). A group without a strategy, or whose
 :class:`~sirenpde.Plain` sampler is the run's own, draws from the run's sampler exactly as
-:func:`~sirenpde.loss.draw_batches` does (a problem without strategies trains bit for bit as
+:func:`~sirenpde.sampling.batch.draw_batches` does (a problem without strategies trains bit for bit as
 before); other plain samplers (``lhs``, ``sobol``, ``uniform``) are built on the run's generator.
-RAD pools (:mod:`sirenpde.adaptive`) act on every phase: refreshed every ``every`` Adam steps, and
+RAD pools (:mod:`sirenpde.sampling.rad`) act on every phase: refreshed every ``every`` Adam steps, and
 before every Levenberg–Marquardt step and the L-BFGS batch (an LM step costs far more than scoring
 the pool, and changes the network far more than an Adam step). Near-source mixtures
-(:mod:`sirenpde.importance`) act on the Adam steps; LM (a plain sum of squares) and L-BFGS draw
+(:mod:`sirenpde.sampling.importance`) act on the Adam steps; LM (a plain sum of squares) and L-BFGS draw
 those groups plainly.
 
 The source's :meth:`~BatchSource.state` extends the run sampler's with the other samplers' and the

@@ -15,9 +15,10 @@ A constraint's ``sampling`` is ``None`` (the run's sampler, ``training.sampler``
   the plain mean penalty.
 
 These are specifications only (frozen, comparable); the machinery lives in
-:mod:`sirenpde.batch_source`, :mod:`sirenpde.adaptive` and :mod:`sirenpde.importance`. RAD shapes
-the points of every phase (Adam, Levenberg–Marquardt, L-BFGS), near-source sampling those of Adam;
-validation always draws plainly from the region (see docs/sampling-and-balancing.md).
+:mod:`sirenpde.sampling.batch_source`, :mod:`sirenpde.sampling.rad` and
+:mod:`sirenpde.sampling.importance`. RAD shapes the points of every phase (Adam,
+Levenberg–Marquardt, L-BFGS), near-source sampling those of Adam; validation always draws plainly
+from the region (see docs/sampling-and-balancing.md).
 """
 
 from __future__ import annotations

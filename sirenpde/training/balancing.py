@@ -34,13 +34,15 @@ step is recorded (``weight/<name>`` in the history) and checkpointed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 
 from ..constraints.constraint import AbstractConstraint
 
-__all__ = ["Balancer", "FixedBalance", "GradNormBalance", "AdaptiveBalance", "BALANCERS", "make_balancer"]
+__all__ = ["Balancer", "FixedBalance", "GradNormBalance", "AdaptiveBalance", "BALANCERS", "BalanceSettings",
+           "make_balancer"]
 
 
 class Balancer(ABC):
@@ -195,17 +197,49 @@ class AdaptiveBalance(_Learnt):
         return total
 
 
-BALANCERS = ("fixed", "gradnorm", "adaptive")
-"""The values of ``training.balance``."""
+def _fixed(constraints, steps, device, every, alpha, lr) -> Balancer:
+    return FixedBalance([c.weight for c in constraints])
+
+
+def _gradnorm(constraints, steps, device, every, alpha, lr) -> Balancer:
+    return GradNormBalance(constraints, steps, device, every=every, alpha=alpha)
+
+
+def _adaptive(constraints, steps, device, every, alpha, lr) -> Balancer:
+    return AdaptiveBalance(constraints, steps, device, lr=lr)
+
+
+BALANCERS: dict[str, Callable[..., Balancer]] = {
+    "fixed": _fixed, "gradnorm": _gradnorm, "adaptive": _adaptive,
+}
+"""The values of ``training.balance``, each with its factory
+``(constraints, steps, device, every, alpha, lr) → Balancer``."""
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    """A run's balancing, resolved once from ``training.balance`` and its rates (see :meth:`named`)."""
+
+    factory: Callable[..., Balancer]
+    every: int = 100
+    alpha: float = 0.1
+    lr: float = 0.01
+
+    @classmethod
+    def named(cls, kind: str, every: int = 100, alpha: float = 0.1, lr: float = 0.01) -> BalanceSettings:
+        """The settings of ``training.balance: <kind>`` (a key of :data:`BALANCERS`)."""
+        try:
+            factory = BALANCERS[kind]
+        except KeyError:
+            raise ValueError(f"unknown balance {kind!r}; expected one of {', '.join(BALANCERS)}") from None
+        return cls(factory, every, alpha, lr)
+
+    def make(self, constraints: Sequence[AbstractConstraint], steps: int, device: torch.device) -> Balancer:
+        """A fresh balancer for ``constraints`` over ``steps`` Adam steps."""
+        return self.factory(constraints, steps, device, self.every, self.alpha, self.lr)
 
 
 def make_balancer(kind: str, constraints: Sequence[AbstractConstraint], steps: int, device: torch.device,
                   every: int = 100, alpha: float = 0.1, lr: float = 0.01) -> Balancer:
-    """The balancer ``kind`` (one of :data:`BALANCERS`) for ``constraints`` over ``steps`` Adam steps."""
-    if kind == "fixed":
-        return FixedBalance([c.weight for c in constraints])
-    if kind == "gradnorm":
-        return GradNormBalance(constraints, steps, device, every=every, alpha=alpha)
-    if kind == "adaptive":
-        return AdaptiveBalance(constraints, steps, device, lr=lr)
-    raise ValueError(f"unknown balance {kind!r}; expected one of {', '.join(BALANCERS)}")
+    """The balancer ``kind`` (a key of :data:`BALANCERS`) for ``constraints`` over ``steps`` Adam steps."""
+    return BalanceSettings.named(kind, every, alpha, lr).make(constraints, steps, device)

@@ -25,15 +25,16 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..constraints.constraint import AbstractConstraint, Constraint
+from ..constraints.problem import Problem
 from ..domains import SpaceTime
 from ..domains.regions import Interior
 
-__all__ = ["CausalWeights", "TimeWindow", "is_causal_target"]
+__all__ = ["CAUSAL", "CausalSettings", "CausalWeights", "TimeWindow", "is_causal_target"]
 
 
 def is_causal_target(constraint: AbstractConstraint) -> bool:
     """Whether causal weights apply: a residual-on-region constraint on a space-time interior."""
-    region = getattr(constraint, "region", None)
+    region = constraint.region
     return (isinstance(constraint, Constraint) and isinstance(region, Interior)
             and isinstance(region.domain, SpaceTime))
 
@@ -95,3 +96,48 @@ class TimeWindow:
     def apply(self, batches: list, fraction: float) -> list:
         """The batches with every point's time squeezed (normals unchanged)."""
         return [replace(b, x=self.squeeze(b.x, fraction)) for b in batches]
+
+
+CAUSAL: dict[str, tuple[bool, bool]] = {
+    "none": (False, False), "weights": (True, False), "window": (False, True), "both": (True, True),
+}
+"""The values of ``training.causal``: whether each asks for (causal weights, a growing window)."""
+
+
+@dataclass(frozen=True)
+class CausalSettings:
+    """The causal remedies of a run's Adam phase (see :meth:`named`)."""
+
+    mode: str = "none"  # the key of CAUSAL it came from, for messages
+    weights: bool = False
+    window: bool = False
+    slices: int = 16
+    tolerance: float = 1.0
+    window_fraction: float = 0.5
+
+    @classmethod
+    def named(cls, mode: str, slices: int = 16, tolerance: float = 1.0,
+              window_fraction: float = 0.5) -> CausalSettings:
+        """The settings that ``training.causal: <mode>`` (a key of :data:`CAUSAL`) asks for."""
+        try:
+            weights, window = CAUSAL[mode]
+        except KeyError:
+            raise ValueError(f"unknown causal mode {mode!r}; expected one of {', '.join(CAUSAL)}") from None
+        return cls(mode, weights, window, slices, tolerance, window_fraction)
+
+    def parts(self, problem: Problem, steps: int) -> tuple[CausalWeights | None, TimeWindow | None]:
+        """The causal weights and the time window for ``problem`` over ``steps`` Adam steps."""
+        if not (self.weights or self.window):
+            return None, None
+        domain = problem.domain
+        if not isinstance(domain, SpaceTime):
+            raise ValueError(f"training.causal: {self.mode} needs a space-time domain; this problem's"
+                             f" domain is a {type(domain).__name__} (set causal: none)")
+        weights = window = None
+        if self.weights:
+            if not any(is_causal_target(c) for c in problem.constraints):
+                raise ValueError("training.causal: weights needs a constraint on the space-time interior")
+            weights = CausalWeights(domain.t0, domain.t1, self.slices, self.tolerance)
+        if self.window:
+            window = TimeWindow(domain.t0, max(1, round(self.window_fraction * steps)))
+        return weights, window

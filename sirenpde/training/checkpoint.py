@@ -1,8 +1,9 @@
 """Checkpoints of a training run: written atomically, refused when they belong to another configuration.
 
-A checkpoint holds everything the loop needs to go on as if it had never stopped: the weights, the
-phase (Adam, LM or L-BFGS) and its optimiser state, the sampler's random stream, the loss record
-and the best iterate so far. On the CPU a resumed run ends with the same weights, bit for bit, as
+A checkpoint holds everything the loop needs to go on as if it had never stopped — the run's
+:meth:`~sirenpde.training.state.RunState.snapshot` (the weights, the phase and its optimiser state,
+the loss record, the best iterate so far …) with every rank's sampling stream and the key of its
+configuration. On the CPU a resumed run ends with the same weights, bit for bit, as
 one never interrupted (tests/test_checkpoint.py).
 
 Only tensors, numbers, strings, lists and dicts are stored, and they are read back with

@@ -26,13 +26,14 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
+from ..constraints.least_squares import least_squares_obstacle
 from ..constraints.problem import Problem
 from ..derivatives.complex import ComplexFields
 from ..derivatives.forward import ForwardFields, forward_capable
 from ..model.siren import SIREN
 from ..sampling.batch import Batch
 
-__all__ = ["LevenbergMarquardt", "check_least_squares", "least_squares_obstacle"]
+__all__ = ["LevenbergMarquardt", "check_least_squares"]
 
 _MAX_TRIES = 10
 _MEMORY_LIMIT = 4 * 2**30  # bytes for J and the normal matrix in float64
@@ -48,21 +49,12 @@ def check_least_squares(problem: Problem, model: nn.Module) -> None:
     obstacle = least_squares_obstacle(problem)
     if obstacle is not None:
         raise ValueError(obstacle)
-    l1 = [c.name for c in problem.constraints if getattr(c, "norm", "l2") != "l2"]
+    l1 = [c.name for c in problem.constraints if c.norm != "l2"]
     if l1:
         raise ValueError(
             f"lm_steps needs squared-L2 constraints (a sum of squares); {', '.join(l1)} use another"
             " norm; use lbfgs_steps instead"
         )
-
-
-def least_squares_obstacle(problem: Problem) -> str | None:
-    """Why LM cannot fit this problem whatever the network, or ``None``: a coefficient network
-    among the unknowns (its Jacobian would need the autograd engine inside ``torch.func``)."""
-    if problem.unknowns is not None and len(problem.unknowns.fields):
-        return ("lm_steps fits the network and scalar unknowns, and this problem has a coefficient network"
-                f" ({', '.join(problem.unknowns.fields)}); use lbfgs_steps instead")
-    return None
 
 
 class _PointRows(nn.Module):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 from ..constraints.problem import Problem
@@ -12,28 +15,62 @@ from ..sampling.batch import Batch
 from ..sampling.rad import Scorer
 from .causal import CausalWeights, is_causal_target
 
-__all__ = ["DERIVATIVES", "evaluate_causal_losses", "evaluate_losses", "evaluate_terms", "make_fields",
-           "pool_scorer"]
+__all__ = ["DERIVATIVES", "Engine", "derivative_engine", "evaluate_causal_losses", "evaluate_losses",
+           "evaluate_terms", "make_fields", "pool_scorer"]
 
-DERIVATIVES = ("auto", "forward", "autograd")
-"""Derivative engines: ``forward`` (closed form, SIRENs only), ``autograd``, or ``auto`` (forward for a
-SIREN, else autograd)."""
+Engine = Callable[[Problem, torch.nn.Module, Batch, Any], Fields]
+"""A derivative engine: ``(problem, model, batch, jets) → Fields`` (``jets``: the forward engine's jet
+function, a ``torch.compile``-d one, or ``None``)."""
+
+
+def _forward(problem: Problem, model: torch.nn.Module, batch: Batch, jets) -> Fields:
+    return ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets)
+
+
+def _autograd(problem: Problem, model: torch.nn.Module, batch: Batch, jets) -> Fields:
+    return AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+
+
+def _auto(model: torch.nn.Module) -> Engine:
+    return _forward if forward_capable(model) else _autograd
+
+
+def _always_forward(model: torch.nn.Module) -> Engine:
+    return _forward
+
+
+def _always_autograd(model: torch.nn.Module) -> Engine:
+    return _autograd
+
+
+DERIVATIVES: dict[str, Callable[[torch.nn.Module], Engine]] = {
+    "auto": _auto, "forward": _always_forward, "autograd": _always_autograd,
+}
+"""Derivative engines, each chosen for a model: ``forward`` (closed form, SIRENs only), ``autograd``,
+or ``auto`` (forward for a SIREN, else autograd)."""
+
+
+def derivative_engine(derivatives: str | Engine, model: torch.nn.Module) -> Engine:
+    """The engine named ``derivatives`` (a key of :data:`DERIVATIVES`) for ``model``; an engine
+    passes through, so that a run resolves its name once."""
+    if not isinstance(derivatives, str):
+        return derivatives
+    try:
+        choose = DERIVATIVES[derivatives]
+    except KeyError:
+        raise ValueError(
+            f"unknown derivative engine {derivatives!r}; expected one of {', '.join(DERIVATIVES)}"
+        ) from None
+    return choose(model)
 
 
 def make_fields(
-    problem: Problem, model: torch.nn.Module, batch: Batch, derivatives: str = "auto", jets=None
+    problem: Problem, model: torch.nn.Module, batch: Batch, derivatives: str | Engine = "auto", jets=None
 ) -> Fields:
-    """The :class:`Fields` of ``model`` on a batch, from the chosen derivative engine (see DERIVATIVES);
-    ``jets`` replaces the forward engine's jet function (a ``torch.compile``-d one)."""
-    if derivatives not in DERIVATIVES:
-        raise ValueError(
-            f"unknown derivative engine {derivatives!r}; expected one of {', '.join(DERIVATIVES)}"
-        )
-    forward = derivatives == "forward" or (derivatives == "auto" and forward_capable(model))
-    if forward:
-        fields = ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets)
-    else:
-        fields = AutogradFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes)
+    """The :class:`Fields` of ``model`` on a batch, from the chosen derivative engine (a key of
+    :data:`DERIVATIVES` or a resolved :data:`Engine`); ``jets`` replaces the forward engine's jet
+    function (a ``torch.compile``-d one)."""
+    fields = derivative_engine(derivatives, model)(problem, model, batch, jets)
     fields = ComplexFields(fields) if problem.complex else fields
     if batch.data:
         fields.data = batch.data
@@ -41,7 +78,8 @@ def make_fields(
 
 
 def evaluate_losses(
-    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str = "auto", jets=None
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str | Engine = "auto",
+    jets=None,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The weighted total loss and each constraint's unweighted loss, in ``problem.constraints`` order."""
     total, parts, _ = evaluate_causal_losses(problem, model, batches, derivatives, None, jets)
@@ -49,7 +87,7 @@ def evaluate_losses(
 
 
 def evaluate_causal_losses(
-    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str,
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str | Engine,
     causal: CausalWeights | None, jets=None,
 ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
     """As :func:`evaluate_losses`, but with ``causal`` the total takes the space-time interior
@@ -61,7 +99,7 @@ def evaluate_causal_losses(
 
 
 def evaluate_terms(
-    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str,
+    problem: Problem, model: torch.nn.Module, batches: list[Batch], derivatives: str | Engine,
     causal: CausalWeights | None, jets=None,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor | None]:
     """Each constraint's term of the total (causally weighted with ``causal``), its plain loss, and
@@ -88,7 +126,7 @@ def _weighted(penalty: torch.Tensor, batch: Batch) -> torch.Tensor:
     return penalty if batch.weights is None else penalty * batch.weights
 
 
-def pool_scorer(problem: Problem, model: torch.nn.Module, derivatives: str, jets=None) -> Scorer:
+def pool_scorer(problem: Problem, model: torch.nn.Module, derivatives: str | Engine, jets=None) -> Scorer:
     """The :data:`Scorer` of ``model``: Σ_m w_m · pointwise penalty, detached."""
 
     def score(batch: Batch) -> torch.Tensor:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import re
+from collections.abc import Callable
+from functools import cached_property
 from typing import Annotated, Literal
 
 import torch
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
+
+from .balancing import BalanceSettings
+from .causal import CausalSettings
+from .groups import AdamSettings, LBFGSSettings, LevenbergMarquardtSettings, SamplingSettings
+from .loss import DERIVATIVES, Engine
+from .schedules import make_schedule
 
 __all__ = ["TrainConfig", "resolve_device"]
 
@@ -32,13 +39,19 @@ def _device_name(name: str) -> str:
 class TrainConfig:
     """Optimisation settings.
 
+    The fields are the flat ``training:`` keys of a problem file (and ``TrainConfig(steps=…, lr=…)``
+    takes the same names). What the loop and its phases read are the groups built from them once
+    per configuration, every name resolved to an object: :attr:`adam` (with its :attr:`schedule`
+    object), :attr:`lm`, :attr:`lbfgs`, :attr:`sampling`, :attr:`causal_settings`, :attr:`balancing`
+    and :attr:`choose_engine`.
+
     Attributes:
         steps: Adam steps, each on fresh samples.
         lr: Adam's initial learning rate.
         schedule: ``constant``, ``cosine`` (to ``lr_final``) or ``exponential`` (to ``lr_final``).
         lr_final: learning rate at the last Adam step (``cosine``/``exponential``); default lr/100.
         lm_steps: Levenberg–Marquardt steps after Adam (0 = none), each on fresh points: a
-            damped Gauss–Newton solve over all weights (see :mod:`sirenpde.levenberg_marquardt`);
+            damped Gauss–Newton solve over all weights (see :mod:`sirenpde.training.levenberg_marquardt`);
             for SIRENs up to ~10⁴ weights with squared-L2 constraints.
         lm_points_factor: each LM step draws this many times each constraint's points.
         lbfgs_steps: L-BFGS outer iterations after Adam (0 = none); each runs up to ``lbfgs_inner``
@@ -51,27 +64,27 @@ class TrainConfig:
         dtype: ``float32`` or ``float64``.
         sampler: ``uniform``, ``sobol`` or ``lhs`` (Latin hypercube: every call's points stratified in
             each dimension); a constraint's own ``sampling`` overrides it (see
-            :mod:`sirenpde.sampling_strategies`).
+            :mod:`sirenpde.sampling.strategies`).
         validate_every: steps between evaluations of the validation loss (best-iterate tracking).
         validation_fraction: the fixed validation batch has this fraction of each constraint's points.
         log_every: steps between progress reports.
         derivatives: the derivative engine: ``forward`` pushes value, gradient and second
             derivatives through a SIREN in closed form (one pass, then one backward); ``autograd``
             nests reverse passes (any network); ``auto`` picks forward for a SIREN.
-        causal: causal training of space-time problems during Adam (see :mod:`sirenpde.causal`):
+        causal: causal training of space-time problems during Adam (see :mod:`sirenpde.training.causal`):
             ``none``, ``weights`` (causal weights over time slices), ``window`` (a growing time
             window) or ``both``.
         causal_slices: the number of time slices of the causal weights.
         causal_tolerance: ε in the causal weights exp(−ε·Σ_{k<i} L_k).
         window_fraction: the fraction of the Adam steps over which the time window grows to the
             whole interval.
-        compile: compile the forward engine's jet pass (:func:`~sirenpde.fields_forward.compilable_jets`)
+        compile: compile the forward engine's jet pass (:func:`~sirenpde.derivatives.forward.compilable_jets`)
             with ``torch.compile`` for Adam, validation and L-BFGS (not LM). Each batch shape
             compiles once (10–60 s on a CPU with a cold cache), so it pays off on long runs with
             second derivatives; off by default.
         tf32: on CUDA, let float32 matmuls use TensorFloat-32 (faster on Ampere and later, ~1e-3
             relative rounding per product) while training; no effect on the CPU.
-        balance: how the constraints' terms are balanced during Adam (see :mod:`sirenpde.balancing`):
+        balance: how the constraints' terms are balanced during Adam (see :mod:`sirenpde.training.balancing`):
             ``fixed`` (Σ w_m L_m, as written), ``gradnorm`` (learning-rate annealing of Wang, Teng &
             Perdikaris: λ_m moves towards max|∇L_first| / mean|∇L_m| every ``balance_every`` steps)
             or ``adaptive`` (self-adaptive λ_m by normalised gradient ascent, Σ λ_m fixed).
@@ -80,7 +93,7 @@ class TrainConfig:
         balance_lr: ``adaptive``'s ascent rate η on the terms' shares of the loss.
         max_retries: how often Adam may go back to its last good state (kept every
             ``validate_every`` steps) with half the learning rate when the loss becomes NaN or
-            infinite, before training stops with an error (see :mod:`sirenpde.rollback`).
+            infinite, before training stops with an error (see :mod:`sirenpde.training.rollback`).
     """
 
     steps: _Count = 2000
@@ -100,7 +113,7 @@ class TrainConfig:
     validate_every: _AtLeastOne = 100
     validation_fraction: _Positive = 1.0
     log_every: _AtLeastOne = 10
-    derivatives: Literal["auto", "forward", "autograd"] = "auto"  # sirenpde.loss.DERIVATIVES
+    derivatives: Literal["auto", "forward", "autograd"] = "auto"  # sirenpde.training.loss.DERIVATIVES
     causal: Literal["none", "weights", "window", "both"] = "none"
     causal_slices: _AtLeastOne = 16
     causal_tolerance: _Positive = 1.0
@@ -108,7 +121,7 @@ class TrainConfig:
     compile: bool = False
     tf32: bool = False
     max_retries: _Count = 3
-    balance: Literal["fixed", "gradnorm", "adaptive"] = "fixed"  # sirenpde.balancing.BALANCERS
+    balance: Literal["fixed", "gradnorm", "adaptive"] = "fixed"  # sirenpde.training.balancing.BALANCERS
     balance_every: _AtLeastOne = 100
     balance_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
     balance_lr: _Positive = 0.01
@@ -122,13 +135,42 @@ class TrainConfig:
 
     def lr_factor(self, step: int) -> float:
         """The learning rate at ``step`` (0-based) as a fraction of ``lr``."""
+        return self.adam.schedule.factor(step)
+
+    # The groups: cached on the instance (a frozen dataclass still has a __dict__), so each is built
+    # once; dataclasses.replace makes a new instance and so new groups.
+
+    @cached_property
+    def adam(self) -> AdamSettings:
         final = (self.lr_final if self.lr_final is not None else self.lr / 100) / self.lr
-        progress = step / max(1, self.steps - 1)
-        if self.schedule == "cosine":
-            return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
-        if self.schedule == "exponential":
-            return final**progress
-        return 1.0
+        return AdamSettings(self.steps, self.lr, make_schedule(self.schedule, self.steps, final), self.clip,
+                            self.max_retries)
+
+    @cached_property
+    def lm(self) -> LevenbergMarquardtSettings:
+        return LevenbergMarquardtSettings(self.lm_steps, self.lm_points_factor)
+
+    @cached_property
+    def lbfgs(self) -> LBFGSSettings:
+        return LBFGSSettings(self.lbfgs_steps, self.lbfgs_inner, self.lbfgs_points_factor)
+
+    @cached_property
+    def sampling(self) -> SamplingSettings:
+        return SamplingSettings.named(self.sampler, self.validation_fraction)
+
+    @cached_property
+    def causal_settings(self) -> CausalSettings:
+        return CausalSettings.named(self.causal, self.causal_slices, self.causal_tolerance,
+                                    self.window_fraction)
+
+    @cached_property
+    def balancing(self) -> BalanceSettings:
+        return BalanceSettings.named(self.balance, self.balance_every, self.balance_alpha, self.balance_lr)
+
+    @cached_property
+    def choose_engine(self) -> Callable[[torch.nn.Module], Engine]:
+        """``derivatives`` resolved: the network → its derivative engine."""
+        return DERIVATIVES[self.derivatives]
 
 
 def resolve_device(name: str) -> torch.device:
