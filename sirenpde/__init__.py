@@ -28,6 +28,7 @@ from .runs import FileRun, solve_file
 from .sampling.strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
 from .training.loop import Progress, TrainingError, TrainingInterrupted, train
 from .training.settings import TrainConfig
+from .training.until import Until
 
 __all__ = [
     "__version__",
@@ -35,7 +36,7 @@ __all__ = [
     "Difference", "Disk", "Fields", "Interior", "Measurements", "ModelConfig", "PML", "PointSource",
     "Polygon", "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
-    "Union", "Unknowns", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
+    "Union", "Until", "Unknowns", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
     "build_model", "eikonal", "FileRun", "solve_file", "expression", "load", "load_problem_file",
     "load_problem_text", "poisson",
     "PointCloud", "read_point_cloud", "read_table", "sdf", "wave", "save", "siren_uniform_", "train",

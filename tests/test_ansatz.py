@@ -15,7 +15,9 @@ from sirenpde.derivatives.forward import ForwardFields, forward_capable, siren_j
 from sirenpde.derivatives.jet_layers import diagonal_groups
 from sirenpde.model.ansatz import AbstractAnsatz, AnsatzFactory
 from sirenpde.model.ansatz_registry import ANSATZE, rebuild_ansatz
+from sirenpde.model.exact_initial import ExactInitialModel
 from sirenpde.model.factored import DistanceFactor, FactoredModel
+from sirenpde.model.hard_dirichlet import HardDirichletModel
 from sirenpde.model.source_splitting import SourceSplitting, SplitModel
 from sirenpde.results.solution import Solution
 
@@ -100,7 +102,9 @@ def test_save_and_load_round_trip_exactly(tmp_path, make, fields, complex_):
 
 
 def test_the_registry_names_each_wrapper_by_its_kind():
-    assert ANSATZE == {"source_splitting": SplitModel, "factor": FactoredModel}
+    assert ANSATZE == {"source_splitting": SplitModel, "factor": FactoredModel,
+                       "hard_dirichlet": HardDirichletModel, "exact_initial": ExactInitialModel}
+    assert all(cls.kind == kind for kind, cls in ANSATZE.items())
     rebuilt = rebuild_ansatz("factor", network(1), factored().description())
     assert isinstance(rebuilt, FactoredModel) and rebuilt.description() == factored().description()
 

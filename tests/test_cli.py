@@ -162,7 +162,7 @@ def test_solve_overrides_reach_the_file(solved):
 def test_solve_leaves_no_temporary_files(solved):
     *_, out, folder = solved
     assert sorted(p.name for p in folder.iterdir() if p.suffix != ".png") == [
-        "result.h5", "tiny.yaml"]
+        "result.h5", "result.xdmf", "tiny.yaml"]
 
 
 def test_solve_bad_file_writes_nothing(tmp_path):

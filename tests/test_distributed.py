@@ -72,7 +72,8 @@ def test_two_processes_reach_the_accuracy_of_one_with_the_same_points_per_step(t
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
     # Exactly one result (rank 0's), and nothing else left behind: no checkpoint, no temp file.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.h5", "one.yaml", "two.h5", "two.yaml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "one.h5", "one.xdmf", "one.yaml", "two.h5", "two.xdmf", "two.yaml"]
     assert two.stdout.count("wrote two.h5") == 1
     e1, e2 = error_of(tmp_path / "one.h5"), error_of(tmp_path / "two.h5")
     assert e1 < 4e-2 and e2 < 4e-2, (e1, e2)  # measured 1.9e-2 (one process, seed 0)

@@ -61,7 +61,7 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     # hidden temporary file from a write cut short, which the next run removes.
     visible = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert "r.h5" not in visible and "r.h5.ckpt" in visible
-    assert set(visible) <= {"p.yaml", "straight.h5", "r.h5.ckpt", "r.h5.ckpt.prev"}
+    assert set(visible) <= {"p.yaml", "straight.h5", "straight.xdmf", "r.h5.ckpt", "r.h5.ckpt.prev"}
 
     afresh = solve("p.yaml", "--out", "r.h5", cwd=tmp_path)   # would lose the interrupted run
     assert afresh.wait(timeout=300) == 2 and "pass --resume to continue it" in afresh.stderr.read()

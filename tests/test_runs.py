@@ -135,3 +135,13 @@ def test_save_writes_the_comparison_it_is_given(tiny, tmp_path):
     with h5py.File(tmp_path / "r.h5") as f:
         assert f["fields/u"].shape == (21, 21)
         np.testing.assert_array_equal(f["reference/u"][()], comparison.reference["u"])
+
+
+def test_the_steps_override_caps_adam_when_the_file_says_until(tmp_path):
+    path = tmp_path / "until.yaml"
+    path.write_text(TINY.replace("training: {steps: 30,", "training: {until: {steps: 30, tolerance: 1e-3},"))
+    run = FileRun.load(path, steps=5)
+    assert run.training.adam_steps == 5 and run.training.until.tolerance == 1e-3
+    assert FileRun.load(path).training.adam_steps == 30
+    with pytest.raises(BadOverride, match="bad option steps=-3"):
+        FileRun.load(path, steps=-3)

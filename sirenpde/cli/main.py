@@ -1,4 +1,4 @@
-"""The command line: ``sirenpde solve | check | plot``: arguments, dispatch, exit codes.
+"""The command line: ``sirenpde solve | check | plot | export | eval``: arguments, dispatch, exit codes.
 
 Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 a failure while running.
 """
@@ -11,6 +11,9 @@ import sys
 from pathlib import Path
 
 from .._version import __version__
+from .export import add_parsers as _add_export_parsers
+from .export import evaluate as _eval
+from .export import export as _export
 from .solve import EXIT_BAD_INPUT, EXIT_OK, solve
 
 __all__ = ["main"]
@@ -46,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="space-time results: snapshot times (default: five, evenly spaced)")
     plot.add_argument("--animation", choices=("gif", "mp4", "none"), default="gif",
                       help="space-time results: animation format (default: gif)")
+    _add_export_parsers(sub)
     return p
 
 
@@ -59,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..config import ConfigError  # torch is imported here, after --help/--version
 
     try:
-        return {"solve": solve, "check": _check, "plot": _plot}[args.command](args)
+        verbs = {"solve": solve, "check": _check, "plot": _plot, "export": _export, "eval": _eval}
+        return verbs[args.command](args)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -19,6 +19,8 @@ class ProgressBar:
 
     def __call__(self, progress) -> None:
         if self.bar is not None:
+            if self.bar.total != progress.total:  # a phase ended early (training.until)
+                self.bar.total = progress.total
             self.bar.update(progress.step - self.bar.n)
             self.bar.set_postfix_str(f"loss {progress.loss:.3e} ({progress.phase})", refresh=False)
 

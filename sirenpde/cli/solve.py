@@ -48,7 +48,7 @@ def _train_and_save(run, out: Path, args, job) -> int:
 
     main_rank = job is None or job.main
     t = run.training
-    progress = ProgressBar(t.steps + t.lm_steps + t.lbfgs_steps, enabled=not args.quiet and main_rank)
+    progress = ProgressBar(t.adam_steps + t.lm_steps + t.lbfgs_steps, enabled=not args.quiet and main_rank)
     signals = StopOnSignal(announce=main_rank)
     checkpoint = run.checkpoint_path(out)
     try:
@@ -73,6 +73,8 @@ def _train_and_save(run, out: Path, args, job) -> int:
             print(f"error: {args.file}: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT if isinstance(err, CheckpointError) else EXIT_FAILED
     progress.close()
+    if job is not None:  # training is over: leave the process group before anything else, so that no
+        job.stop()       # rank exits with its communication threads still running (an abort at exit)
     if not main_rank:
         return EXIT_OK  # rank 0 writes the result
     try:
@@ -93,7 +95,8 @@ def _report(solution, saved) -> None:
     info = solution.info
     phases = (("Adam", "steps"), ("LM", "lm_steps"), ("L-BFGS", "lbfgs_steps"))
     steps = " + ".join(f"{info[key]} {name}" for name, key in phases if info.get(key)) + " steps"
-    print(f"wrote {saved.path} ({steps} in {info['wall_time']:.1f} s on {info['device']})")
+    stopped = f"; stopped by {info['stopped_by']}" if "stopped_by" in info else ""  # training.until
+    print(f"wrote {saved.path} ({steps} in {info['wall_time']:.1f} s on {info['device']}{stopped})")
     c = saved.comparison
     against = ("the exact solution" if solution.error_mask is None and c.kind == "exact"
                else f"the {c.kind} reference" + (" (physical region)" if solution.error_mask else ""))

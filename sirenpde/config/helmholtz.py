@@ -27,6 +27,7 @@ from .nodes import (
     Vector,
     reference_input,
 )
+from .poisson import exact_dirichlet
 from .schema import Built, FileBase
 
 __all__ = ["HelmholtzFile"]
@@ -64,6 +65,7 @@ class HelmholtzCondition(TermSection):
     value: Expr | None = None
     alpha: Expr | None = None
     points: PointCount = 500
+    exact: bool = False
 
 
 class FDOptions(Section):
@@ -115,12 +117,17 @@ class HelmholtzFile(FileBase):
             name = constraint_name("source", i)
             points[name], weights[name] = self.source_disc.points, self.source_disc.weight
         conditions = self._conditions(compile_, domain, points, weights)
+        exact = exact_dirichlet(compile_, domain, self.boundary, conditions["dirichlet"], points, weights, 2)
+        split = self._split(compile_, domain.dim, sources)
+        if exact and split:
+            raise compile_.error(("source_splitting", "enabled"), "exact Dirichlet conditions exclude source"
+                                 " splitting (one ansatz per problem); set it to false")
         slowness2 = self._slowness2(compile_, domain.dim)
         source = compile_(("source",), self.source)
         problem = helmholtz(
             domain, self.k, slowness2=slowness2, source=source, point_sources=sources,
             source_radius=self.source_disc.radius, source_points=self.source_disc.points,
-            split_sources=self._split(compile_, domain.dim, sources), split_width=self._split_width(),
+            split_sources=split, split_width=self._split_width(), exact_dirichlet=exact,
             dirichlet=conditions["dirichlet"], neumann=conditions["neumann"], robin=conditions["robin"],
             sommerfeld=conditions["sommerfeld"], pml=pml, exact=compile_.exact(self.exact),
             axes=compile_.axes, points=points, weights=weights, norm=self.norm,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
+from ..domains import AbstractDomain
+from ..model.hard_dirichlet import dirichlet_ansatz
 from ..problems.poisson import poisson
 from .compile import Compiler
 from .nodes import Expr, PointCount, TermSection
 from .schema import FileBase
 
-__all__ = ["PoissonFile"]
+__all__ = ["PoissonFile", "exact_dirichlet"]
 
 
 class PoissonPDE(TermSection):
@@ -24,6 +27,7 @@ class PoissonCondition(TermSection):
     on: str = "boundary"
     value: Expr
     points: PointCount = 500
+    exact: bool = False
 
 
 class GradientSupervision(TermSection):
@@ -61,6 +65,7 @@ class PoissonFile(FileBase):
                 raise compile_.error(("boundary", i, "on"), f"a second {c.type} condition on {c.on!r}")
             parts[c.type][part] = compile_(("boundary", i, "value"), c.value, normals=True)
             points[name], weights[name] = c.points, c.weight
+        exact = exact_dirichlet(compile_, domain, self.boundary, parts["dirichlet"], points, weights)
         gradient = laplacian = None
         if self.gradient is not None:
             if len(self.gradient.value) != domain.dim:
@@ -75,5 +80,29 @@ class PoissonFile(FileBase):
         return poisson(
             domain, source, dirichlet=parts["dirichlet"], neumann=parts["neumann"], gradient=gradient,
             laplacian=laplacian, exact=compile_.exact(self.exact), axes=compile_.axes,
-            points=points, weights=weights, norm=self.norm,
+            points=points, weights=weights, norm=self.norm, exact_dirichlet=exact,
         )
+
+
+def exact_dirichlet(compile_: Compiler, domain: AbstractDomain, conditions: Sequence, dirichlet: dict,
+                    points: dict, weights: dict, channels: int = 1) -> bool:
+    """Whether the Dirichlet conditions are imposed exactly (``exact: true``; u = g + φ·N), checked:
+    on every Dirichlet condition or none, one value, parts a distance function is built for. Their
+    terms then leave ``points`` and ``weights``."""
+    flagged = [i for i, c in enumerate(conditions) if c.exact]
+    if not flagged:
+        return False
+    for i, c in enumerate(conditions):
+        if c.exact and c.type != "dirichlet":
+            raise compile_.error(("boundary", i, "exact"), f"`exact` is for dirichlet conditions; this one"
+                                 f" is {c.type}")
+        if c.type == "dirichlet" and not c.exact:
+            raise compile_.error(("boundary", i, "exact"), "set exact: true on every dirichlet condition"
+                                 " or on none (one distance function imposes them all)")
+    try:
+        dirichlet_ansatz(domain, dirichlet, channels)
+    except ValueError as err:
+        raise compile_.error(("boundary", flagged[0], "exact"), f"{err}; or set exact: false") from None
+    for part in dirichlet:
+        del points[constraint_name("dirichlet", part)], weights[constraint_name("dirichlet", part)]
+    return True

@@ -34,6 +34,7 @@ class WaveInitial(TermSection):
     velocity: Expr = 0.0
     focus: DomainNode | None = None
     focus_points: PointCount = 1000
+    exact: bool = False
 
 
 class WaveCondition(TermSection):
@@ -109,11 +110,14 @@ class WaveFile(FileBase):
         if not isinstance(domain, SpaceTime):
             raise compile_.error(("domain",), "a wave problem needs a space-time domain:"
                                  " domain: {spacetime: {space: {...}, t: [t0, t1]}}")
-        points = {"pde": self.pde.points, "initial": self.initial.points,
-                  "initial_velocity": self.initial.points}
-        weights = {"pde": self.pde.weight, "initial": self.initial.weight,
-                   "initial_velocity": self.initial.weight}
+        points, weights = {"pde": self.pde.points}, {"pde": self.pde.weight}
+        if not self.initial.exact:
+            points |= {"initial": self.initial.points, "initial_velocity": self.initial.points}
+            weights |= {"initial": self.initial.weight, "initial_velocity": self.initial.weight}
         focus = self.initial.focus.domain if self.initial.focus is not None else None
+        if focus is not None and self.initial.exact:
+            raise compile_.error(("initial", "focus"), "exact: true imposes the initial data exactly,"
+                                 " so there are no initial terms to focus; remove focus")
         if focus is not None:
             if focus.dim != domain.space.dim:
                 raise compile_.error(("initial", "focus"), f"expected a {domain.space.dim}-D domain like the"
@@ -137,7 +141,7 @@ class WaveFile(FileBase):
             dirichlet=parts["dirichlet"], neumann=parts["neumann"], absorbing=list(parts["absorbing"]),
             periodic=list(parts["periodic"]), initial_focus=focus,
             exact=compile_.exact(self.exact), axes=compile_.axes, points=points, weights=weights,
-            norm=self.norm,
+            norm=self.norm, exact_initial=self.initial.exact,
         )
 
     def _condition(self, compile_: Compiler, domain: SpaceTime, key: tuple, c: WaveCondition):

@@ -5,12 +5,16 @@ from __future__ import annotations
 from torch import nn
 
 from .ansatz import AbstractAnsatz
+from .exact_initial import ExactInitialModel
 from .factored import FactoredModel
+from .hard_dirichlet import HardDirichletModel
 from .source_splitting import SplitModel
 
 __all__ = ["ANSATZE", "rebuild_ansatz"]
 
-ANSATZE: dict[str, type[AbstractAnsatz]] = {SplitModel.kind: SplitModel, FactoredModel.kind: FactoredModel}
+ANSATZE: dict[str, type[AbstractAnsatz]] = {
+    model.kind: model for model in (SplitModel, FactoredModel, HardDirichletModel, ExactInitialModel)
+}
 
 
 def rebuild_ansatz(kind: str, network: nn.Module, description: dict) -> AbstractAnsatz:

@@ -27,6 +27,7 @@ from ..domains import AbstractDomain, Ball
 from ..domains.regions import Boundary, Interior
 from ..expressions.coefficients import Coefficient, evaluate
 from ..model.ansatz import AnsatzFactory
+from ..model.hard_dirichlet import dirichlet_ansatz
 from ..model.source_splitting import SourceSplitting, SplitModel
 from ._terms import Term, constraints_from_terms, value_residual
 from .pml import PML
@@ -71,6 +72,7 @@ def helmholtz(
     points: Mapping[str, int] | None = None,
     weights: Mapping[str, float] | None = None,
     norm: str = "l2",
+    exact_dirichlet: bool = False,
 ) -> Problem:
     """Build a Helmholtz problem; constraints are named ``pde``, ``source:<i>``, ``dirichlet:<part>``,
     ``neumann:<part>``, ``robin:<part>`` and ``sommerfeld:<part>``.
@@ -93,7 +95,8 @@ def helmholtz(
         sommerfeld: parts with the first-order absorbing condition ∂u/∂n + i·k·u = 0.
         pml: a perfectly matched layer occupying the outer ``pml.width`` of the bounding box.
         exact: optional exact solution, points (N, d) → complex (N,) or (N, 1).
-        axes, points, weights, norm: as in :func:`~sirenpde.poisson`.
+        axes, points, weights, norm, exact_dirichlet: as in :func:`~sirenpde.poisson` (the exact
+            form is one ansatz, so it excludes source splitting).
     """
     if not (k > 0 and math.isfinite(k)):
         raise ValueError(f"the wavenumber k must be positive and finite; found {k}")
@@ -108,7 +111,7 @@ def helmholtz(
     for i, s in enumerate(point_sources):
         disc = Interior(Ball(tuple(s.center), source_radius))
         terms.append((constraint_name("source", i), disc, pde, source_points))
-    for part, g in (dirichlet or {}).items():
+    for part, g in ({} if exact_dirichlet else dirichlet or {}).items():
         terms.append((constraint_name("dirichlet", part), Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
         terms.append((constraint_name("neumann", part), Boundary(domain, part), _robin(0.0, h), 500))
@@ -123,9 +126,14 @@ def helmholtz(
     if split_sources and point_sources:
         known = SourceSplitting([s.center for s in point_sources], [s.amplitude for s in point_sources],
                                 [s.sigma for s in point_sources], split_width or 2.0 / k)
+    ansatz = None if known is None else AnsatzFactory(SplitModel, known)
+    if exact_dirichlet:
+        if ansatz is not None:
+            raise ValueError("exact Dirichlet conditions cannot be combined with source splitting (one ansatz"
+                             " per problem); set split_sources=False")
+        ansatz = dirichlet_ansatz(domain, dirichlet or {}, channels=2)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
-                   complex=True, wavenumber=float(k),
-                   ansatz=None if known is None else AnsatzFactory(SplitModel, known))
+                   complex=True, wavenumber=float(k), ansatz=ansatz)
 
 
 def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[[Fields], torch.Tensor]:

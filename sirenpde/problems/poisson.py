@@ -20,6 +20,7 @@ from ..derivatives.fields import Fields
 from ..domains import AbstractDomain
 from ..domains.regions import Boundary, Interior
 from ..expressions.coefficients import Coefficient, evaluate
+from ..model.hard_dirichlet import dirichlet_ansatz
 from ._terms import Term, constraints_from_terms, neumann_residual, value_residual
 
 __all__ = ["poisson"]
@@ -38,6 +39,7 @@ def poisson(
     points: Mapping[str, int] | None = None,
     weights: Mapping[str, float] | None = None,
     norm: str = "l2",
+    exact_dirichlet: bool = False,
 ) -> Problem:
     """Build a Poisson problem.
 
@@ -54,6 +56,9 @@ def poisson(
             2000 in the interior and 500 on each boundary part.
         weights: loss weight by constraint name (default 1).
         norm: ``"l2"`` (mean squared residual) or ``"l1"``.
+        exact_dirichlet: impose the Dirichlet conditions exactly, u = g + φ·N (see
+            :mod:`sirenpde.model.hard_dirichlet`); their terms leave the loss. They must share one
+            value g, without the normal, on parts a distance function is built for.
 
     Returns:
         A :class:`~sirenpde.Problem` whose constraints are named ``pde``, ``dirichlet:<part>``,
@@ -64,7 +69,7 @@ def poisson(
     terms: list[Term] = []
     if source is not None:
         terms.append(("pde", interior, _pde_residual(source), 2000))
-    for part, g in (dirichlet or {}).items():
+    for part, g in ({} if exact_dirichlet else dirichlet or {}).items():
         terms.append((constraint_name("dirichlet", part), Boundary(domain, part), value_residual(g), 500))
     for part, h in (neumann or {}).items():
         terms.append((constraint_name("neumann", part), Boundary(domain, part), neumann_residual(h), 500))
@@ -75,7 +80,8 @@ def poisson(
     if laplacian is not None:
         terms.append(("laplacian", interior, _laplacian(laplacian), 2000))
     constraints = constraints_from_terms(terms, points, weights, norm)
-    return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="poisson")
+    ansatz = dirichlet_ansatz(domain, dirichlet or {}) if exact_dirichlet else None
+    return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="poisson", ansatz=ansatz)
 
 
 def _pde_residual(f: Coefficient) -> Callable[[Fields], torch.Tensor]:

@@ -25,6 +25,8 @@ from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Box, SpaceTime
 from ..domains.regions import Boundary, Interior
 from ..expressions.coefficients import Coefficient, evaluate
+from ..model.ansatz import AnsatzFactory
+from ..model.exact_initial import ExactInitialModel, InitialLift
 from ._terms import Term, constraints_from_terms, neumann_residual, periodic_residual, value_residual
 
 __all__ = ["wave"]
@@ -50,6 +52,7 @@ def wave(
     points: Mapping[str, int] | None = None,
     weights: Mapping[str, float] | None = None,
     norm: str = "l2",
+    exact_initial: bool = False,
 ) -> Problem:
     """Build a wave problem on ``space × [t0, t1]``; constraints are named ``pde``, ``initial``,
     ``initial_velocity``, ``dirichlet:<part>``, ``neumann:<part>`` and ``absorbing:<part>``.
@@ -72,6 +75,9 @@ def wave(
         exact: optional exact solution, points (N, d + 1) → (N,) or (N, 1).
         axes: coordinate names, time last (default x, y, z by dimension, then t).
         points, weights, norm: as in :func:`~sirenpde.poisson`.
+        exact_initial: impose the initial value and velocity exactly, u = g + (t − t0)·h +
+            (t − t0)²·N (see :mod:`sirenpde.model.exact_initial`); the initial terms leave the loss
+            (and ``initial_focus``, which only adds initial terms, is refused).
     """
     domain = SpaceTime(space, t0, t1)
     if isinstance(speed, (int, float)):
@@ -81,11 +87,12 @@ def wave(
     axes = tuple(axes or (*("x", "y", "z")[: space.dim], "t"))
     lo, hi = space.bounds()
     omega = max_speed * math.pi / float(max(hi - lo))
-    terms: list[Term] = [
-        ("pde", Interior(domain), _pde_residual(speed, source, omega**2), 4000),
-        ("initial", Boundary(domain, "initial"), value_residual(initial_value), 1000),
-        ("initial_velocity", Boundary(domain, "initial"), _velocity(initial_velocity, omega), 1000),
-    ]
+    terms: list[Term] = [("pde", Interior(domain), _pde_residual(speed, source, omega**2), 4000)]
+    if not exact_initial:
+        terms += [("initial", Boundary(domain, "initial"), value_residual(initial_value), 1000),
+                  ("initial_velocity", Boundary(domain, "initial"), _velocity(initial_velocity, omega), 1000)]
+    elif initial_focus is not None:
+        raise ValueError("initial_focus adds initial terms, which exact_initial drops; remove one")
     if initial_focus is not None:
         if initial_focus.dim != space.dim:
             raise ValueError(f"initial_focus is {initial_focus.dim}-D but the space is {space.dim}-D")
@@ -109,8 +116,10 @@ def wave(
         terms.append((constraint_name("periodic", axis), Boundary(domain, face),
                       periodic_residual(axis, float(hi[a] - lo[a]), omega / max_speed), 1000))
     constraints = constraints_from_terms(terms, points, weights, norm)
+    lift = InitialLift(t0, initial_value, initial_velocity)
+    ansatz = AnsatzFactory(ExactInitialModel, lift) if exact_initial else None
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="wave",
-                   spatial_axes=axes[:-1])
+                   spatial_axes=axes[:-1], ansatz=ansatz)
 
 
 def _pde_residual(c: Coefficient, f: Coefficient, omega2: float) -> Callable[[Fields], torch.Tensor]:

@@ -18,6 +18,7 @@ from ..model.siren import SIREN
 from .atomic import atomic_path
 from .comparison import Comparison, compare
 from .solution import Solution
+from .xdmf import attach_dimension_scales, write_xdmf, write_xdmf_arrays
 
 __all__ = ["save", "load", "read_error_by_time", "FORMAT_VERSION"]
 
@@ -31,6 +32,7 @@ def save(
     resolution=None,
     problem_text: str = "",
     comparison: Comparison | None = None,
+    xdmf: bool = False,
 ) -> dict[str, float]:
     """Write ``solution`` to ``path`` atomically (temporary file, then rename).
 
@@ -44,6 +46,8 @@ def save(
             (:func:`~sirenpde.results.comparison.compare`), written as given. Without it, it is
             computed here — which evaluates a numerical reference; compute it beforehand when the
             errors are needed elsewhere too, so that the reference is evaluated once.
+        xdmf: also write the XDMF sidecar (``result.h5`` → ``result.xdmf``) that ParaView and VisIt
+            open, and the ``/xdmf`` arrays it points at; skipped above three spatial axes.
 
     Returns:
         The relative L2 error per field when an exact solution or a reference exists (measured
@@ -70,6 +74,10 @@ def save(
         _write_history(f.create_group("history"), solution.history)
         _write_model(f.create_group("model"), solution.model)
         _write_unknowns(f, solution, c.grid)
+        attach_dimension_scales(f, c.grid.axes)
+        sidecar = xdmf and write_xdmf_arrays(f, c.grid, solution.time_axis)
+    if sidecar:
+        write_xdmf(path)
     return dict(c.errors)
 
 

@@ -69,7 +69,8 @@ class FileRun:
     @classmethod
     def load(cls, path: str | Path, **overrides) -> FileRun:
         """Read and validate the file at ``path``; ``overrides`` replace its training settings
-        (``steps``, ``device``, ``seed``; ``None`` values are ignored).
+        (``steps``, ``device``, ``seed``; ``None`` values are ignored). ``steps`` is the Adam phase's
+        length: it replaces ``training.until.steps`` too when the file sets one.
 
         Raises:
             ConfigError: the file is not valid (one located line).
@@ -81,11 +82,15 @@ class FileRun:
         if unknown:
             raise ConfigError(f"unknown override {', '.join(unknown)};"
                               f" expected one of {', '.join(OVERRIDABLE)}")
+        until = spec.training.until
         try:
-            training = dataclasses.replace(spec.training, **given)
+            changes = dict(given)
+            if "steps" in given and until is not None and until.steps is not None:
+                changes["until"] = dataclasses.replace(until, steps=given["steps"])  # the cap it names
+            training = dataclasses.replace(spec.training, **changes)
         except ValidationError as err:
             e = err.errors(include_url=False)[0]
-            key = e["loc"][0] if e["loc"] else next(iter(given))
+            key = e["loc"][0] if e["loc"] and e["loc"][0] in given else next(iter(given))
             reason = str(e["ctx"]["error"]) if e["type"] == "value_error" else e["msg"]
             raise BadOverride(str(key), e["input"] if e["loc"] else given[key], reason) from None
         try:  # before training: an unusable device is bad input, not a failed run
@@ -142,7 +147,8 @@ class FileRun:
 
     def save(self, solution: Solution, out: str | Path, *, final: bool = True) -> Saved:
         """Mesh (when the file asks), compare with the reference (evaluated here, once) and write the
-        result ``out``; then remove the run's checkpoints. An interrupted run's partial result
+        result ``out`` with its XDMF sidecar (``out`` with suffix ``.xdmf``, for ParaView and VisIt);
+        then remove the run's checkpoints. An interrupted run's partial result
         (``final=False``) is written without meshes, and its checkpoint is kept to resume from.
 
         Raises:
@@ -158,7 +164,7 @@ class FileRun:
             except (MeshingError, OSError) as err:
                 mesh_error = err
         comparison = compare(solution)
-        save(solution, out, problem_text=self.spec.source.text, comparison=comparison)
+        save(solution, out, problem_text=self.spec.source.text, comparison=comparison, xdmf=True)
         if final:
             remove_checkpoints(self.checkpoint_path(out))  # the result is safely written
         return Saved(out, comparison, meshes, mesh_error)

@@ -1,4 +1,4 @@
-"""How training ends early: an error, an interruption asked for by ``stop()``."""
+"""How training ends early: an error, an interruption asked for by ``stop()``, a phase that is done."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..results.solution import Solution
 
-__all__ = ["TrainingError", "TrainingInterrupted", "Stopped"]
+__all__ = ["TrainingError", "TrainingInterrupted", "Stopped", "PhaseEnded"]
 
 
 class TrainingError(RuntimeError):
@@ -25,3 +25,8 @@ class TrainingInterrupted(Exception):
 
 class Stopped(Exception):
     """Raised inside the loop when ``stop()`` returns true."""
+
+
+class PhaseEnded(Exception):
+    """Raised after a step when ``training.until`` ends the running phase (the state says so already:
+    :meth:`~sirenpde.training.state.RunState.end_early`); the next phase, if any, takes over."""

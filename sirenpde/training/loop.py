@@ -4,7 +4,8 @@ The loop knows constraints, regions and a model — never a PDE. It sets a run u
 batch, causal parts, state), takes up a checkpoint when resuming, then runs the phases of
 :data:`~sirenpde.training.phases.PHASES` in order from the step it stands at: Adam draws fresh points
 every step; Levenberg–Marquardt and L-BFGS polish. The iterate with the lowest loss on a fixed
-validation batch is the result, so a late spike never becomes the answer.
+validation batch is the result, so a late spike never becomes the answer. With ``training.until``
+(:mod:`sirenpde.training.until`) a phase may end early, and the next starts where it ended.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .checkpoint import Checkpointing, read_checkpoint
 from .distributed import Distributed, DistributedError, rank_seed
 from .errors import Stopped, TrainingError, TrainingInterrupted
 from .levenberg_marquardt import check_least_squares
-from .phases import PHASES, run_phases
+from .phases import PHASES, run_phases, steps_taken
 from .run import Progress, Run
 from .settings import TrainConfig, resolve_device
 
@@ -95,18 +96,23 @@ def train(
             raise
         raise distributed.error(err) from err
     state.restore_best()
-    wall = state.wall_time()
+    wall, taken = state.wall_time(), steps_taken(state, config)
+    # Without until, the configured steps (as ever); with it, those taken, and what ended the run.
+    steps = (config.steps, config.lm_steps, config.lbfgs_steps) if config.until is None else (
+        taken["adam"], taken["lm"], taken["lbfgs"])
     info = dict(
-        steps=config.steps, lm_steps=config.lm_steps, lbfgs_steps=config.lbfgs_steps, seed=config.seed,
+        steps=steps[0], lm_steps=steps[1], lbfgs_steps=steps[2], seed=config.seed,
         device=str(device), dtype=config.dtype, wall_time=wall, best_step=state.best_step,
         best_validation_loss=state.best_loss, rollbacks=state.rollback.retries,
     )
+    if config.until is not None:
+        info.update(stopped_by=state.stopped_by)
     if stopped:
         info.update(complete=False, stopped_at=state.step)
     log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",
-             config.steps, config.lm_steps, config.lbfgs_steps, wall, state.best_loss, state.best_step)
+             *steps, wall, state.best_loss, state.best_step)
     solution = Solution(model, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
-                        kind=problem.kind, history=state.history(config.steps), info=info,
+                        kind=problem.kind, history=state.history(taken["adam"]), info=info,
                         complex=problem.complex, unknowns=problem.unknowns)
     if stopped:
         raise TrainingInterrupted(solution)

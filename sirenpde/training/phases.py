@@ -4,18 +4,22 @@ Each phase is one class: its name (as checkpoints record it), its length in step
 configuration), the steps themselves, and its optimiser's state for checkpoints. A phase is built
 when the run reaches it, so it starts from the weights the phases before it left. Adding a phase
 means adding a class here and an entry in :data:`PHASES`.
+
+A phase may end before its length when ``training.until`` says so (:mod:`sirenpde.training.until`):
+``run.record`` then raises :class:`~sirenpde.training.errors.PhaseEnded` after the step, and the next
+phase starts right after it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 import torch
 
-from .errors import TrainingError
+from .errors import PhaseEnded, TrainingError
 from .levenberg_marquardt import LevenbergMarquardt
 from .loss import evaluate_losses, evaluate_terms
 from .rollback import DivergenceError
@@ -23,7 +27,8 @@ from .run import Run
 from .settings import TrainConfig
 from .state import RunState
 
-__all__ = ["Phase", "AdamPhase", "LevenbergMarquardtPhase", "LBFGSPhase", "PHASES", "run_phases"]
+__all__ = ["Phase", "AdamPhase", "LevenbergMarquardtPhase", "LBFGSPhase", "PHASES", "run_phases",
+           "steps_taken"]
 
 
 class Phase(ABC):
@@ -39,7 +44,8 @@ class Phase(ABC):
 
     @abstractmethod
     def run(self, state: RunState, run: Run, end: int) -> None:
-        """Take steps, each recorded with ``run.record``, until ``state.step`` reaches ``end``."""
+        """Take steps, each recorded with ``run.record`` (its last act in a step: it may raise
+        :class:`~sirenpde.training.errors.PhaseEnded`), until ``state.step`` reaches ``end``."""
 
     @abstractmethod
     def state_dict(self) -> dict:
@@ -180,11 +186,32 @@ PHASES: tuple[type[Phase], ...] = (AdamPhase, LevenbergMarquardtPhase, LBFGSPhas
 
 def run_phases(state: RunState, run: Run, phases: Sequence[type[Phase]] = PHASES) -> None:
     """Each of ``phases`` that the run has not finished yet, in order, from ``state.step``: phase k
-    covers the steps after the lengths of the ones before it."""
-    end = 0
-    for kind in phases:
-        end += kind.length(run.config)
+    covers its length's steps after the ones before it took."""
+    for kind, _, end in _spans(state, run.config, phases):
         if state.step < end:
             phase = kind(run)
+            state.phase_end = end
             state.enter(phase)
-            phase.run(state, run, end)
+            try:
+                phase.run(state, run, end)
+            except PhaseEnded:  # state.ended says where: the next span starts there
+                pass
+
+
+def steps_taken(state: RunState, config: TrainConfig,
+                phases: Sequence[type[Phase]] = PHASES) -> dict[str, int]:
+    """Phase name → the steps it has taken so far."""
+    spans = _spans(state, config, phases)
+    return {kind.name: max(0, min(end, state.step) - start) for kind, start, end in spans}
+
+
+def _spans(state: RunState, config: TrainConfig, phases: Sequence[type[Phase]]) -> Iterator[tuple]:
+    """(phase, first step, end) of each phase: its configured length after the one before it
+    ended, unless it ended early itself (``state.ended``), and never past the run's total (a time
+    budget that ran out ends them all). Lazy: a phase that ends early while it is being run moves
+    the start of the next."""
+    start = 0
+    for kind in phases:
+        planned = start + kind.length(config)
+        yield kind, start, min(state.ended.get(kind.name, planned), state.total)
+        start = min(state.ended.get(kind.name, planned), state.total)

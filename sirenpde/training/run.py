@@ -24,7 +24,7 @@ from ..sampling.batch_source import BatchSource
 from .causal import CausalWeights, TimeWindow
 from .checkpoint import Checkpointing, write_checkpoint
 from .distributed import Distributed, objective, rank_seed
-from .errors import Stopped, TrainingError
+from .errors import PhaseEnded, Stopped, TrainingError
 from .loss import evaluate_losses, pool_scorer
 from .rollback import Rollback
 from .settings import TrainConfig
@@ -37,12 +37,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Progress:
-    """What a progress callback is told: the step (1-based), the total, the loss and the phase."""
+    """What a progress callback is told: the step (1-based), the total, the loss and the phase; at
+    the run's last step, also what ended it (``stopped_by``: ``"steps"``, ``"tolerance"`` or ``"time"``,
+    see :mod:`sirenpde.training.until`). ``total`` shrinks when a phase ends early."""
 
     step: int
     total: int
     loss: float
     phase: str
+    stopped_by: str | None = None
 
 
 class Run:
@@ -70,7 +73,7 @@ class Run:
     def new_state(self, total: int) -> RunState:
         """The state of this run at step 0, for ``total`` steps of all phases together."""
         device = next(self.model.parameters()).device
-        balancer = self.config.balancing.make(self.problem.constraints, self.config.steps, device)
+        balancer = self.config.balancing.make(self.problem.constraints, self.config.adam.steps, device)
         return RunState(self.weights, self.sampler, balancer, Rollback(self.config.max_retries),
                         [c.name for c in self.problem.constraints], total)
 
@@ -82,13 +85,17 @@ class Run:
 
     def record(self, state: RunState, total: torch.Tensor, parts: list[torch.Tensor], lr: float,
                phase: str) -> None:
-        """After a step: record it, validate and report when due, checkpoint and stop when asked."""
+        """After a step: record it, validate and report when due, end the phase when ``training.until``
+        says so, checkpoint and stop when asked."""
         state.record(total, parts, lr)
-        cfg, last = self.config, state.step == state.total
-        if state.step % cfg.validate_every == 0 or last:
+        cfg = self.config
+        if state.step % cfg.validate_every == 0 or state.step == state.total:
             self.validate(state)
+        ending = cfg.stopping is not None and self._ends_early(state, phase)
+        last = state.step == state.total
         if self.callback is not None and (state.step % cfg.log_every == 0 or last):
-            self.callback(Progress(state.step, state.total, float(state.losses[state.step - 1, 0]), phase))
+            self.callback(Progress(state.step, state.total, float(state.losses[state.step - 1, 0]), phase,
+                                   state.stopped_by if last else None))
         stopping = self.stop is not None and self.stop()
         due = self.checkpointing is not None and self._checkpoint_due(state.step)
         if self.job is not None:  # every rank stops, and checkpoints, at the same step
@@ -97,6 +104,23 @@ class Run:
             self.write_checkpoint(state)
         if stopping:
             raise Stopped
+        if ending:
+            raise PhaseEnded
+
+    def _ends_early(self, state: RunState, phase: str) -> bool:
+        """End the running phase (or the run) at this step if ``training.until`` says so, before a
+        checkpoint is written; the last iterate is validated, as a run's last step always is."""
+        reason, whole_run = self.config.stopping.check(state, phase)
+        if self.job is not None:  # the clocks of the ranks differ: all end when one does
+            late, share, converged = self.job.any(reason == "time" and whole_run, reason == "time",
+                                                  reason == "tolerance")
+            reason, whole_run = ("time" if share else "tolerance" if converged else None), late
+        if reason is None or state.step >= (state.total if whole_run else state.phase_end):
+            return False  # nothing left to cut: the configured steps end it
+        state.end_early(reason, whole_run)
+        if state.val_steps[-1:] != [state.step]:
+            self.validate(state)
+        return True
 
     def validate(self, state: RunState) -> None:
         loss = float(evaluate_losses(self.problem, self.model, self.validation, self.engine,

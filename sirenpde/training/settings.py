@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Annotated, Literal
 
 import torch
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from .balancing import BalanceSettings
@@ -16,6 +16,7 @@ from .causal import CausalSettings
 from .groups import AdamSettings, LBFGSSettings, LevenbergMarquardtSettings, SamplingSettings
 from .loss import DERIVATIVES, Engine
 from .schedules import make_schedule
+from .until import StopRule, Until, short_form
 
 __all__ = ["TrainConfig", "resolve_device"]
 
@@ -42,8 +43,8 @@ class TrainConfig:
     The fields are the flat ``training:`` keys of a problem file (and ``TrainConfig(steps=…, lr=…)``
     takes the same names). What the loop and its phases read are the groups built from them once
     per configuration, every name resolved to an object: :attr:`adam` (with its :attr:`schedule`
-    object), :attr:`lm`, :attr:`lbfgs`, :attr:`sampling`, :attr:`causal_settings`, :attr:`balancing`
-    and :attr:`choose_engine`.
+    object), :attr:`lm`, :attr:`lbfgs`, :attr:`sampling`, :attr:`causal_settings`, :attr:`balancing`,
+    :attr:`stopping` and :attr:`choose_engine`.
 
     Attributes:
         steps: Adam steps, each on fresh samples.
@@ -94,6 +95,25 @@ class TrainConfig:
         max_retries: how often Adam may go back to its last good state (kept every
             ``validate_every`` steps) with half the learning rate when the loss becomes NaN or
             infinite, before training stops with an error (see :mod:`sirenpde.training.rollback`).
+        until: when training is done (see :mod:`sirenpde.training.until`); ``None`` (the default):
+            after the configured steps. An :class:`~sirenpde.training.until.Until`, a mapping of its
+            keys, a step count (``until=5000``) or a time budget (``until="2 min"``):
+
+            * ``tolerance``: Adam ends once the best of the last 5 validation losses (one every
+              ``validate_every`` steps) is less than this (relative) below the best before them,
+              and never before 10 % of its maximum steps;
+            * ``time``: a wall-time budget for the whole training, in seconds (``"90 s"``,
+              ``"2 min"``, ``"1.5 h"``). Adam ends when its share is spent — all of it, or 80 % when
+              LM or L-BFGS steps follow (their cost per step cannot be known before they run) —
+              and every phase ends when the budget is spent: the run ends within the budget plus one
+              step;
+            * ``steps``: Adam's maximum steps; given, it replaces ``steps`` as the Adam phase's
+              length (and the learning-rate schedule's).
+
+            A phase that ends early is followed by the next one at once, which takes its
+            configured steps. The solution's ``info`` says what ended the run: ``stopped_by`` is
+            ``"time"`` when the budget ended a phase, else ``"tolerance"`` when it ended Adam, else
+            ``"steps"``; its ``steps``, ``lm_steps`` and ``lbfgs_steps`` are the steps taken.
     """
 
     steps: _Count = 2000
@@ -125,10 +145,18 @@ class TrainConfig:
     balance_every: _AtLeastOne = 100
     balance_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
     balance_lr: _Positive = 0.01
+    until: Annotated[Until | None, BeforeValidator(short_form)] = None
 
     def __post_init__(self) -> None:
-        if self.steps + self.lm_steps + self.lbfgs_steps == 0:
+        if self.adam_steps + self.lm_steps + self.lbfgs_steps == 0:
             raise ValueError("steps + lm_steps + lbfgs_steps must be at least 1")
+
+    @property
+    def adam_steps(self) -> int:
+        """The Adam phase's (maximum) length: ``until.steps`` when given, else ``steps``."""
+        if self.until is not None and self.until.steps is not None:
+            return self.until.steps
+        return self.steps
 
     def torch_dtype(self) -> torch.dtype:
         return _DTYPES[self.dtype]
@@ -143,7 +171,8 @@ class TrainConfig:
     @cached_property
     def adam(self) -> AdamSettings:
         final = (self.lr_final if self.lr_final is not None else self.lr / 100) / self.lr
-        return AdamSettings(self.steps, self.lr, make_schedule(self.schedule, self.steps, final), self.clip,
+        steps = self.adam_steps
+        return AdamSettings(steps, self.lr, make_schedule(self.schedule, steps, final), self.clip,
                             self.max_retries)
 
     @cached_property
@@ -166,6 +195,13 @@ class TrainConfig:
     @cached_property
     def balancing(self) -> BalanceSettings:
         return BalanceSettings.named(self.balance, self.balance_every, self.balance_alpha, self.balance_lr)
+
+    @cached_property
+    def stopping(self) -> StopRule | None:
+        """``until`` resolved (``None``: the configured steps, nothing else, end the run)."""
+        if self.until is None:
+            return None
+        return StopRule.of(self.until, self.adam_steps, self.lm_steps + self.lbfgs_steps > 0)
 
     @cached_property
     def choose_engine(self) -> Callable[[torch.nn.Module], Engine]:

@@ -2,8 +2,9 @@
 
 :class:`RunState` holds the step, the running phase (and so its optimiser's state), the loss record,
 the validation record and best iterate, the causal front, the balancer's multipliers, the rollback
-counters and the wall time before a resume. :meth:`RunState.snapshot` writes all of it as a dict of
-tensors, numbers, strings, lists and dicts; :meth:`RunState.restore` takes one back. Checkpoints
+counters, the wall time before a resume, and the phases that ``training.until`` ended early.
+:meth:`RunState.snapshot` writes all of it as a dict of tensors, numbers, strings, lists and dicts;
+:meth:`RunState.restore` takes one back. Checkpoints
 (:mod:`sirenpde.training.checkpoint`) store snapshots, and rollback
 (:mod:`sirenpde.training.rollback`) keeps one in memory: there is one list of what a run's state is.
 """
@@ -49,7 +50,8 @@ class RunState:
         balancer: the Adam phase's balancer, whose multipliers are part of the state.
         rollback: the divergence guard; its counters are part of the state.
         names: the constraints' names, in order (the columns of the loss record).
-        total: the steps of all phases together (the rows of the loss record).
+        total: the steps of all phases together (the rows of the loss record); fewer are taken when
+            a phase ends early (:meth:`end_early`).
     """
 
     def __init__(self, weights: torch.nn.Module, sampler: BatchSource, balancer: Balancer, rollback: Rollback,
@@ -69,11 +71,17 @@ class RunState:
         self.best_loss, self.best_step, self.best_state = math.inf, 0, None
         self.front: torch.Tensor | None = None  # the mean causal weight per Adam step
         self.wall_before, self.started = 0.0, time.perf_counter()
+        self.total = total  # the steps of all phases together, less those that ending early skipped
+        self.phase_end = total  # where the running phase is to end (set as it starts)
+        self.ended: dict[str, int] = {}  # phase name → the step it ended at, for those that ended early
+        self.stopped_by = "steps"
 
-    @property
-    def total(self) -> int:
-        """The steps of all phases together."""
-        return self.losses.shape[0]
+    def end_early(self, reason: str, whole_run: bool) -> None:
+        """The running phase — and with it the run, when ``whole_run`` — ends at this step, for
+        ``reason`` (a criterion of ``training.until``); the phases after it move forward."""
+        self.total -= (self.total if whole_run else self.phase_end) - self.step
+        self.ended[self.phase.name] = self.phase_end = self.step
+        self.stopped_by = reason
 
     def enter(self, phase: Phase) -> None:
         """``phase`` runs from now on; it takes up a restored optimiser state that is its own."""
@@ -109,6 +117,7 @@ class RunState:
             best_step=self.best_step, best_state=self.best_state,
             front=None if self.front is None else self.front.cpu(),
             rollback=self.rollback.state(), wall=self.wall_time(), balance=self.balancer.state(),
+            total=self.total, ended=dict(self.ended), stopped_by=self.stopped_by,
         )
 
     def restore(self, snapshot: dict, rewind: bool = False) -> None:
@@ -126,6 +135,10 @@ class RunState:
         self.best_state = snapshot["best_state"]
         if snapshot["front"] is not None:
             self.front = snapshot["front"].to(self.losses.device)
+        # A checkpoint written before training.until existed ran every phase to its end.
+        self.total = int(snapshot.get("total", self.losses.shape[0]))
+        self.ended = dict(snapshot.get("ended", {}))
+        self.stopped_by = snapshot.get("stopped_by", "steps")
         self._pending = (snapshot["phase"], snapshot["optimizer"])
         if self.phase is not None:
             self.enter(self.phase)
@@ -148,7 +161,7 @@ class RunState:
             self.weights.load_state_dict(self.best_state)
 
     def history(self, adam_steps: int) -> dict:
-        """The loss record as the solution's history (``adam_steps``: the Adam phase's length)."""
+        """The loss record as the solution's history (``adam_steps``: the Adam steps taken)."""
         losses = self.losses[: self.step].cpu().numpy()
         record = {"step": list(range(1, self.step + 1)), "loss": losses[:, 0], "lr": self.lrs[: self.step]}
         record.update({f"constraint/{n}": losses[:, k + 1] for k, n in enumerate(self.names)})
