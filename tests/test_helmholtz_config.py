@@ -70,9 +70,10 @@ def grid_points(lo: float, hi: float, n: int) -> np.ndarray:
 # --- the shipped files ---------------------------------------------------------------------------
 
 
-def test_the_three_helmholtz_files_are_shipped_and_load():
+def test_the_helmholtz_files_are_shipped_and_load():
     names = {p.name for p in (ROOT / "problems").glob("helmholtz*.yaml")}
-    assert names == {"helmholtz.yaml", "helmholtz_dirichlet.yaml", "helmholtz_inclusion.yaml"}
+    assert names == {"helmholtz.yaml", "helmholtz_dirichlet.yaml", "helmholtz_inclusion.yaml",
+                     "helmholtz_gpu.yaml"}
     for name in names:
         spec = sp.load_problem_file(ROOT / "problems" / name)
         assert spec.problem.kind == "helmholtz" and spec.problem.complex
