@@ -26,6 +26,7 @@ from .results.hdf5 import load, save
 from .results.solution import Solution
 from .runs import FileRun, solve_file
 from .sampling.strategies import RAD, LatinHypercube, NearPoints, Plain, SamplingStrategy
+from .training.auto import auto_settings
 from .training.loop import Progress, TrainingError, TrainingInterrupted, train
 from .training.settings import TrainConfig
 from .training.until import Until
@@ -37,7 +38,7 @@ __all__ = [
     "Polygon", "Problem", "Progress", "helmholtz",
     "Region", "SIREN", "Sine", "Solution", "SpaceTime", "TrainConfig", "TrainingError", "TrainingInterrupted",
     "Union", "Until", "Unknowns", "LatinHypercube", "NearPoints", "Plain", "RAD", "SamplingStrategy",
-    "build_model", "eikonal", "FileRun", "solve_file", "expression", "load", "load_problem_file",
-    "load_problem_text", "poisson",
+    "auto_settings", "build_model", "eikonal", "FileRun", "solve_file", "expression", "load",
+    "load_problem_file", "load_problem_text", "poisson",
     "PointCloud", "read_point_cloud", "read_table", "sdf", "wave", "save", "siren_uniform_", "train",
 ]

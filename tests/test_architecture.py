@@ -29,8 +29,9 @@ NEVER = {
     "config": {"cli", "runs"},
     "runs": {"cli"},
 }
-# Of training, config may read only its settings (the TrainConfig a file fills in).
-CONFIG_MAY_IMPORT_FROM_TRAINING = {"sirenpde.training.settings"}
+# Of training, config may read only its settings (the TrainConfig a file fills in) and the choices
+# made for the keys a file leaves out.
+CONFIG_MAY_IMPORT_FROM_TRAINING = {"sirenpde.training.settings", "sirenpde.training.auto"}
 
 
 def _module_name(path: Path) -> str:

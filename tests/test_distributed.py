@@ -27,7 +27,7 @@ boundary:
   - {{type: dirichlet, on: boundary, value: 0, points: {wall}, weight: 100}}
 exact: sin(pi*x)*sin(pi*y)
 model: {{layers: [24, 24], w0_initial: 3}}
-training: {{steps: {steps}, lr: 1.0e-2, device: cpu, validate_every: 50}}
+training: {{steps: {steps}, lr: 1.0e-2, device: cpu, validate_every: 50, scales: none}}
 output: {{resolution: 33, checkpoint_every: 40}}
 """
 

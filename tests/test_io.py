@@ -133,8 +133,11 @@ def test_history(result, stored):
     assert loss.shape == (STEPS,) and np.all(np.isfinite(loss)) and np.all(loss > 0)
     parts = {n: stored.data[f"history/constraint/{n}"] for n in names}
     assert all(p.shape == (STEPS,) for p in parts.values())
-    # The total is Σ w·loss with the file's weights (pde 1, dirichlet 10).
-    np.testing.assert_allclose(loss, parts["pde"] + 10 * parts["dirichlet:boundary"], rtol=1e-5)
+    # The total is Σ w·loss/s² with the file's weights (pde 1, dirichlet 10) and the natural scales.
+    s = json.loads(stored.attrs[""]["natural_scales"])
+    assert set(s) == set(names) and s["pde"] > 10 * s["dirichlet:boundary"]  # Δ: frequency² larger
+    total = parts["pde"] / s["pde"] ** 2 + 10 * parts["dirichlet:boundary"] / s["dirichlet:boundary"] ** 2
+    np.testing.assert_allclose(loss, total, rtol=1e-5)
     hist_groups = {k.split("/")[1] for k in stored.data if k.startswith("history/")}
     assert {"step", "loss", "constraint"} <= hist_groups
 

@@ -79,6 +79,8 @@ def _check(args) -> int:
     spec = load_problem_file(args.file)
     names = ", ".join(c.name for c in spec.problem.constraints)
     print(f"{args.file}: ok ({spec.problem.kind}, axes {', '.join(spec.problem.axes)}; constraints: {names})")
+    for line in spec.picked:
+        print(f"  chosen {line}")
     return EXIT_OK
 
 

@@ -19,6 +19,7 @@ from ..expressions.coefficients import expression
 from ..model.config import ModelConfig
 from ..results.meshing import MeshRequest
 from ..results.solution import ErrorMask, Reference
+from ..training.auto import auto_settings
 from ..training.settings import TrainConfig
 from .compile import Compiler
 from .custom import CustomFile
@@ -43,6 +44,9 @@ FAMILIES: dict[str, type[FileBase]] = {"poisson": PoissonFile, "helmholtz": Helm
 class RunSpec:
     """Everything a problem file asks for.
 
+    ``model`` and ``training`` are what the run uses: the file's keys, and the rest chosen from the
+    problem (:mod:`sirenpde.training.auto`); ``picked`` says what was chosen, one line per key.
+
     ``reference`` (a numerical reference, for problems without an exact solution) and ``error_mask``
     (where errors are measured) are for the solution, not the trainer: attach them to the trained
     :class:`~sirenpde.Solution` before saving it.
@@ -59,6 +63,7 @@ class RunSpec:
     error_mask: ErrorMask | None = None
     mesh: MeshRequest | None = None
     output: OutputSection = OutputSection()
+    picked: tuple[str, ...] = ()
 
     def config_key(self, **overrides) -> str:
         """A fingerprint of what the run computes: the file less its ``output`` section and the
@@ -111,10 +116,18 @@ def _build(source: YamlSource) -> RunSpec:
         obstacle = least_squares_obstacle(built.problem)
         if obstacle is not None:
             raise source.error(("training", "lm_steps"), obstacle)
+    choices = auto_settings(built.problem, spec.model, spec.training, _written(data, "model"),
+                            _written(data, "training"))
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
-    return RunSpec(built.problem, spec.model, spec.training, spec.output.path or default_out,
+    return RunSpec(built.problem, choices.model, choices.training, spec.output.path or default_out,
                    spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh,
-                   spec.output)
+                   spec.output, tuple(choices.lines()))
+
+
+def _written(data: dict, section: str) -> dict:
+    """The keys the file writes in ``section`` (validated already)."""
+    given = data.get(section)
+    return given if isinstance(given, dict) else {}
 
 
 def _axes(spec: FileBase, source: YamlSource) -> tuple[str, ...]:

@@ -30,6 +30,9 @@ class Problem:
             problem leaves out ``t``).
         wavenumber: a characteristic wavenumber (physical units), e.g. Helmholtz's k; it sets the
             default first-layer frequency (see :class:`~sirenpde.ModelConfig`).
+        speed: a characteristic speed (the wave family's largest c): on a space-time domain it
+            turns the data's spatial frequencies into temporal ones (see
+            :func:`~sirenpde.constraints.scales.data_frequency`).
         complex: the fields are complex; the network then has two real outputs per field and
             constraints see complex values (see :class:`~sirenpde.derivatives.complex.ComplexFields`).
         ansatz: a closed-form part of the solution that :func:`~sirenpde.build_model` wraps the
@@ -50,6 +53,7 @@ class Problem:
     spatial_axes: tuple[str, ...] | None = field(default=None)
     complex: bool = False
     wavenumber: float | None = None
+    speed: float | None = None
     ansatz: AnsatzFactory | None = None
     unknowns: torch.nn.Module | None = None
 

@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
 from ..constraints.problem import Problem
+from ..constraints.scales import problem_frequency
 from .ansatz import AbstractAnsatz
 from .siren import SIREN
 
@@ -24,10 +25,11 @@ _AtLeastOne = Annotated[int, Field(ge=1)]
 class ModelConfig:
     """The SIREN: hidden widths, frequencies and initialiser (see :class:`~sirenpde.SIREN`).
 
-    ``w0_initial="auto"`` derives the first layer's frequency from the problem: for a problem with a
-    characteristic wavenumber k (Helmholtz), k times the half-width of the bounding box — the
-    number of radians the solution turns through between the centre and the edge of the
-    normalised input cube [−1, 1]; otherwise the paper's 30.
+    ``w0_initial="auto"`` derives the first layer's frequency from the problem
+    (:func:`~sirenpde.constraints.scales.problem_frequency`): for a problem with a characteristic
+    wavenumber k (Helmholtz), k times the half-width of the bounding box — the number of radians
+    the solution turns through between the centre and the edge of the normalised input cube
+    [−1, 1]; otherwise the frequency content of the problem's data, measured the same way.
     """
 
     layers: Annotated[tuple[_AtLeastOne, ...], Field(min_length=1)] = (64, 64, 64)
@@ -57,7 +59,4 @@ def first_frequency(problem: Problem, config: ModelConfig) -> float:
     """The first layer's w0: as configured, or derived from the problem for ``"auto"``."""
     if config.w0_initial != "auto":
         return float(config.w0_initial)
-    if problem.wavenumber is None:
-        return 30.0
-    lo, hi = problem.domain.bounds()
-    return max(1.0, float(problem.wavenumber) * float(max(hi - lo)) / 2)
+    return problem_frequency(problem)

@@ -119,7 +119,7 @@ def wave(
     lift = InitialLift(t0, initial_value, initial_velocity)
     ansatz = AnsatzFactory(ExactInitialModel, lift) if exact_initial else None
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="wave",
-                   spatial_axes=axes[:-1], ansatz=ansatz)
+                   spatial_axes=axes[:-1], ansatz=ansatz, speed=max_speed)
 
 
 def _pde_residual(c: Coefficient, f: Coefficient, omega2: float) -> Callable[[Fields], torch.Tensor]:

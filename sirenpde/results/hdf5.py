@@ -175,7 +175,8 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
 
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
-              "best_validation_loss", "title", "reference_kind", "mesh_files")
+              "best_validation_loss", "title", "reference_kind", "mesh_files", "chosen",
+              "natural_scales")
 
 
 def _plain(value):

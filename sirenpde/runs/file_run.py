@@ -142,8 +142,9 @@ class FileRun:
 
     def _complete(self, solution: Solution) -> Solution:
         spec = self.spec
+        info = {**solution.info, "title": spec.title, "chosen": "; ".join(spec.picked)}
         return solution.replace(reference=spec.reference, error_mask=spec.error_mask,
-                                resolution=spec.resolution, info={**solution.info, "title": spec.title})
+                                resolution=spec.resolution, info=info)
 
     def save(self, solution: Solution, out: str | Path, *, final: bool = True) -> Saved:
         """Mesh (when the file asks), compare with the reference (evaluated here, once) and write the

@@ -11,12 +11,14 @@ validation batch is the result, so a late spike never becomes the answer. With `
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Callable
 
 import torch
 
 from ..constraints.problem import Problem
+from ..constraints.scales import natural_scales, problem_frequency, scaled
 from ..domains import UniformSampler
 from ..model.config import ModelConfig, build_model
 from ..results.solution import Solution
@@ -67,6 +69,9 @@ def train(
         DistributedError: another process of the job failed.
     """
     config = config or TrainConfig()
+    scales = natural_scales(problem, problem_frequency(problem)) if config.scales == "natural" else None
+    if scales is not None:
+        problem = scaled(problem, scales)
     device = resolve_device(config.device)
     if distributed is not None:
         device = distributed.device(device)
@@ -107,6 +112,8 @@ def train(
     )
     if config.until is not None:
         info.update(stopped_by=state.stopped_by)
+    if scales is not None:  # the history's total is Σ (w/s²)·loss: the scales say how to recompute it
+        info.update(natural_scales=json.dumps(scales))
     if stopped:
         info.update(complete=False, stopped_at=state.step)
     log.info("trained %d+%d+%d steps in %.1f s; best validation loss %.3e at step %d",

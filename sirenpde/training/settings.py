@@ -95,6 +95,10 @@ class TrainConfig:
         max_retries: how often Adam may go back to its last good state (kept every
             ``validate_every`` steps) with half the learning rate when the loss becomes NaN or
             infinite, before training stops with an error (see :mod:`sirenpde.training.rollback`).
+        scales: ``none`` (the residuals as written) or ``natural`` (each residual divided by its
+            natural scale, measured once before training, so that weight 1 means "as important as
+            the rest"; see :mod:`sirenpde.constraints.scales`). A problem file that does not set it
+            gets ``natural`` (:mod:`sirenpde.training.auto`).
         until: when training is done (see :mod:`sirenpde.training.until`); ``None`` (the default):
             after the configured steps. An :class:`~sirenpde.training.until.Until`, a mapping of its
             keys, a step count (``until=5000``) or a time budget (``until="2 min"``):
@@ -145,6 +149,7 @@ class TrainConfig:
     balance_every: _AtLeastOne = 100
     balance_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
     balance_lr: _Positive = 0.01
+    scales: Literal["none", "natural"] = "none"
     until: Annotated[Until | None, BeforeValidator(short_form)] = None
 
     def __post_init__(self) -> None:

@@ -1,0 +1,96 @@
+"""Settings chosen from the problem: what a problem file leaves out of ``model:`` and ``training:``.
+
+A scientist writes the physics; the network, its first frequency, the residuals' scales and the
+optimiser schedule follow from the problem's own scales (:mod:`sirenpde.constraints.scales`):
+
+* ``w0_initial``: the problem's frequency content κ̂ in the network's normalised coordinates — the
+  wavenumber times the half-width where there is one, else the data's (at least π/2). A SIREN's
+  first layer then starts with the frequencies the solution holds.
+* ``layers``: three hidden layers of :data:`WIDTH` units, about 4 900 weights: few enough for
+  Levenberg–Marquardt's dense solve to take a step in a fraction of a second on two CPU cores.
+  Wider is not better at this budget: with 64 units the unseen 1-D wave over two periods reached
+  1.9e-4 in 244 s, with 48 units 1.0e-4 in 104 s; a point source in a PML 8.6e-2 against 7.2e-2.
+* ``scales: natural``: every residual divided by its natural scale, so that weight 1 means "as
+  important as the rest".
+* the schedule: :data:`ADAM_STEPS` Adam steps to find the basin, then :data:`LM_STEPS`
+  Levenberg–Marquardt steps on about :data:`LM_ROWS` residual rows each (a row per point and real
+  component: a complex field gives two) where the constraints are sums of squares fitted through a
+  SIREN, else :data:`LBFGS_STEPS` L-BFGS steps. Rows per step matter more than steps — on a point
+  source in a PML (k = 15) 100 steps of 2000 rows reached 7.2e-2, 200 of them 7.3e-2, 100 of
+  4100 rows 1.5e-2 — but a step's cost grows with the rows squared: 4000 rows took a manufactured
+  Helmholtz problem (complex, k = 15) from 103 s to 290 s, past the budget of a few minutes.
+
+A key written in the file is kept as written. The schedule is one choice: writing any of
+``steps``, ``lm_steps``, ``lbfgs_steps`` or ``until`` makes all of it the file's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..constraints.least_squares import least_squares_obstacle
+from ..constraints.problem import Problem
+from ..constraints.scales import problem_frequency
+from ..model.config import ModelConfig
+from .settings import TrainConfig
+
+__all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LBFGS_STEPS", "LM_ROWS", "WIDTH", "DEPTH",
+           "SCHEDULE_KEYS"]
+
+ADAM_STEPS = 1000
+LM_STEPS = 100
+LBFGS_STEPS = 100
+LM_ROWS = 2000
+WIDTH, DEPTH = 48, 3
+SCHEDULE_KEYS = frozenset({"steps", "lm_steps", "lbfgs_steps", "until"})
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The settings a run uses, and what was chosen for it: key → value and reason, one line each."""
+
+    model: ModelConfig
+    training: TrainConfig
+    picked: dict[str, str]
+
+    def lines(self) -> list[str]:
+        return [f"{key}: {why}" for key, why in self.picked.items()]
+
+
+def auto_settings(problem: Problem, model: ModelConfig | None = None, training: TrainConfig | None = None,
+                  written_model: Mapping = (), written_training: Mapping = ()) -> Choices:
+    """``model`` and ``training`` (defaults when ``None``) with every key not among the written ones
+    chosen from ``problem``; see the module's docstring."""
+    model, training = model or ModelConfig(), training or TrainConfig()
+    picked: dict[str, str] = {}
+    frequency = problem_frequency(problem)
+    known = problem.wavenumber is not None
+    source = "the wavenumber × half-width" if known else "the data's frequency content"
+    if "w0_initial" not in written_model and model.w0_initial == "auto":
+        picked["w0_initial"] = f"{frequency:.3g} ({source})"
+    if "layers" not in written_model:
+        model = dataclasses.replace(model, layers=(WIDTH,) * DEPTH)
+        picked["layers"] = f"{list(model.layers)} (few enough weights for Levenberg–Marquardt)"
+    changes: dict = {}
+    if "scales" not in written_training:
+        changes["scales"] = "natural"
+        picked["scales"] = "natural (each residual in units of the solution)"
+    if not SCHEDULE_KEYS & set(written_training):
+        changes.update(_schedule(problem, training, written_training, picked))
+    training = dataclasses.replace(training, **changes) if changes else training
+    return Choices(model, training, picked)
+
+
+def _schedule(problem: Problem, training: TrainConfig, written: Mapping, picked: dict) -> dict:
+    rows = sum(int(c.points) for c in problem.constraints) * (2 if problem.complex else 1)
+    obstacle = least_squares_obstacle(problem) or next(
+        (f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None)
+    if obstacle is None:
+        factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
+        picked["schedule"] = (f"Adam {ADAM_STEPS} + Levenberg–Marquardt {LM_STEPS} on {factor:.2g} of the"
+                              " points")
+        return {"steps": ADAM_STEPS, "lm_steps": LM_STEPS, "lm_points_factor": factor}
+    picked["schedule"] = f"Adam {ADAM_STEPS} + L-BFGS {LBFGS_STEPS} (not Levenberg–Marquardt: {obstacle})"
+    return {"steps": ADAM_STEPS, "lbfgs_steps": LBFGS_STEPS}
