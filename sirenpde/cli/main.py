@@ -1,4 +1,5 @@
-"""The command line: ``sirenpde solve | check | plot | export | eval``: arguments, dispatch, exit codes.
+"""The command line: ``sirenpde solve | check | plot | export | eval | examples | schema``: arguments,
+dispatch, exit codes.
 
 Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 a failure while running.
 """
@@ -11,6 +12,8 @@ import sys
 from pathlib import Path
 
 from .._version import __version__
+from . import examples as _examples
+from . import schema as _schema
 from .export import add_parsers as _add_export_parsers
 from .export import evaluate as _eval
 from .export import export as _export
@@ -34,7 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides training.device)")
     solve.add_argument("--seed", type=int, help="random seed (overrides training.seed)")
     solve.add_argument("--out", help="result file (overrides output.path)")
-    solve.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    solve.add_argument("--quiet", action="store_true", help="no progress bar or lines, only the summary")
+    solve.add_argument("--log", metavar="FILE.csv",
+                       help="write every progress report (each term's loss and weight) to a CSV file")
+    solve.add_argument("--tensorboard", metavar="DIR",
+                       help="write the same metrics for TensorBoard (needs the tensorboard package)")
+    solve.add_argument("--log-seconds", type=float, metavar="S",
+                       help="where stderr is not a terminal: at most one progress line every S seconds"
+                            " (default 10)")
     solve.add_argument("--resume", action="store_true",
                        help="continue from the newest checkpoint of this run (<result>.ckpt), if any")
     solve.add_argument("--force", action="store_true", help="overwrite an existing result file")
@@ -50,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--animation", choices=("gif", "mp4", "none"), default="gif",
                       help="space-time results: animation format (default: gif)")
     _add_export_parsers(sub)
+    _examples.add_parser(sub)
+    _schema.add_parser(sub)
     return p
 
 
@@ -63,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     from ..config import ConfigError  # torch is imported here, after --help/--version
 
     try:
-        verbs = {"solve": solve, "check": _check, "plot": _plot, "export": _export, "eval": _eval}
+        verbs = {"solve": solve, "check": _check, "plot": _plot, "export": _export, "eval": _eval,
+                 "examples": _examples.examples, "schema": _schema.schema}
         return verbs[args.command](args)
     except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
+        for line in err.lines():
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
