@@ -204,8 +204,10 @@ def test_solve_that_diverges_exits_1(tmp_path):
     path = _write(tmp_path, TINY.replace("lr: 1e-3", "lr: 1e30"))
     out = tmp_path / "r.h5"
     code, stdout, stderr = _run(["solve", str(path), "--out", str(out), "--steps", "5"])
-    assert code == 1 and stdout == ""
-    assert stderr.startswith(f"error: {path}: the loss became") and len(stderr.splitlines()) == 1
+    assert code == 1 and stdout == "" and "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]  # after the progress lines
+    assert len(errors) == 1 and errors[0].startswith(f"error: {path}: the loss became")
+    assert stderr.splitlines()[-1] == errors[0]
     assert not out.exists()
 
 

@@ -92,7 +92,7 @@ def _files(tmp_path):
     (tmp_path / "folder.csv").mkdir()
     return {
         "missing file": (tmp_path / "nope.csv", None, ["file not found", "nope.csv"]),
-        "a folder": (tmp_path / "folder.csv", None, ["file not found"]),
+        "a folder": (tmp_path / "folder.csv", None, ["is a folder", "expected a data file"]),
         "unknown suffix": (tmp_path / "u.txt", None,
                            ["unsupported file type '.txt'", ".csv, .npy, .npz or .h5"]),
         "no suffix": (tmp_path / "u", None, ["unsupported file type '(none)'"]),

@@ -77,7 +77,8 @@ def checked_on_rank0(job, device, check) -> bool:
             failed = err
     (refused,) = job.any(failed is not None)
     if failed is not None:
-        print(f"error: {failed}", file=sys.stderr)
+        for line in failed.lines():
+            print(f"error: {line}", file=sys.stderr)
     return not refused
 
 

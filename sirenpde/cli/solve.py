@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .progress import ProgressBar
+from .progress import LOG_SECONDS, LogLines, MetricsCSV, ProgressBar, Reporters, TensorBoardLog, device_line
 from .signals import StopOnSignal
 
 __all__ = ["solve"]
@@ -32,6 +32,7 @@ def solve(args) -> int:
     out = run.result_path(args.out)
     if job is None:
         run.check_output(out, args.force, args.resume)
+        _check_logs(args)
         if args.nproc is not None and args.nproc > 1:  # the launcher: all is well, start the workers
             return launch(args.nproc, _worker_argv(args), args.file)
     elif not checked_on_rank0(job, resolve_device(run.training.device),
@@ -47,8 +48,7 @@ def _train_and_save(run, out: Path, args, job) -> int:
     from .launch import resume_hint
 
     main_rank = job is None or job.main
-    t = run.training
-    progress = ProgressBar(t.adam_steps + t.lm_steps + t.lbfgs_steps, enabled=not args.quiet and main_rank)
+    progress = _reporters(run, args) if main_rank else Reporters([])
     signals = StopOnSignal(announce=main_rank)
     checkpoint = run.checkpoint_path(out)
     try:
@@ -113,12 +113,52 @@ def _report(solution, saved) -> None:
         print(f"wrote {path} ({len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {closed})")
 
 
+def _check_logs(args) -> None:
+    """Refuse a ``--log`` or ``--tensorboard`` that cannot be written, before training starts."""
+    from ..config import ConfigError
+
+    if args.log is not None:
+        log = Path(args.log)
+        if log.suffix.lower() != ".csv":
+            raise ConfigError(f"bad command-line option --log {args.log!r}: expected a .csv file")
+        if not log.parent.is_dir():
+            raise ConfigError(f"bad command-line option --log {args.log!r}: no folder {str(log.parent)!r}")
+        if log.exists() and not (args.force or args.resume):
+            raise ConfigError(f"bad command-line option --log {args.log!r}: the file exists; pass --force"
+                              " to overwrite it or --resume to continue it")
+    if args.tensorboard is not None:
+        try:
+            import torch.utils.tensorboard  # noqa: F401
+        except ImportError:
+            raise ConfigError("bad command-line option --tensorboard: it needs the tensorboard package"
+                              " (pip install tensorboard)") from None
+    if args.log_seconds is not None and not args.log_seconds >= 0:
+        raise ConfigError(f"bad command-line option --log-seconds {args.log_seconds}: expected seconds ≥ 0")
+
+
+def _reporters(run, args) -> Reporters:
+    """The progress bar on a terminal, plain lines where stderr is a file; the metrics asked for."""
+    reporters: list = []
+    if not args.quiet:
+        print(device_line(run.training.device), file=sys.stderr)
+        t = run.training
+        if sys.stderr.isatty():
+            reporters.append(ProgressBar(t.adam_steps + t.lm_steps + t.lbfgs_steps))
+        else:
+            reporters.append(LogLines(LOG_SECONDS if args.log_seconds is None else args.log_seconds))
+    if args.log is not None:
+        reporters.append(MetricsCSV(Path(args.log), append=args.resume and Path(args.log).exists()))
+    if args.tensorboard is not None:
+        reporters.append(TensorBoardLog(Path(args.tensorboard)))
+    return Reporters(reporters)
+
+
 def _worker_argv(args) -> list[str]:
     """The ``solve`` arguments for each worker of a ``--nproc`` job (the same, less ``--nproc``)."""
     argv = [args.file]
-    for option in ("steps", "device", "seed", "out"):
+    for option in ("steps", "device", "seed", "out", "log", "tensorboard", "log_seconds"):
         if getattr(args, option) is not None:
-            argv += [f"--{option}", str(getattr(args, option))]
+            argv += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
     return argv + [f"--{flag}" for flag in ("quiet", "resume", "force") if getattr(args, flag)]
 
 

@@ -24,12 +24,12 @@ from ..training.settings import TrainConfig
 from .compile import Compiler
 from .custom import CustomFile
 from .eikonal import EikonalFile
-from .errors import ConfigError
+from .errors import ConfigError, raise_all
 from .helmholtz import HelmholtzFile
 from .poisson import PoissonFile
 from .schema import FileBase, OutputSection
 from .sdf import SdfFile
-from .validation import refuse_booleans_as_numbers, to_config_error
+from .validation import booleans_as_numbers, to_config_error
 from .wave import WaveFile
 from .yaml_source import YamlSource, parse_yaml, read_yaml
 
@@ -103,15 +103,15 @@ def _build(source: YamlSource) -> RunSpec:
         spec = schema.model_validate(data)
     except ValidationError as err:
         raise to_config_error(err, source, schema) from None
-    refuse_booleans_as_numbers(data, spec, source)
+    found = booleans_as_numbers(data, spec, source)  # reported with what the build finds
     compiler = Compiler(source, _axes(spec, source))
     _check_resolution(spec, source)
     try:
         built = spec.build_run(compiler)
-    except ValueError as err:
-        if isinstance(err, ConfigError):
-            raise
-        raise source.error((), str(err)) from None
+    except ValueError as err:  # with the bad expressions met before it, if any
+        failure = err if isinstance(err, ConfigError) else source.error((), str(err))
+        raise_all([*found, *compiler.found, failure])
+    raise_all([*found, *compiler.found])
     if spec.training.lm_steps > 0:  # found by `check`, not after the Adam phase
         obstacle = least_squares_obstacle(built.problem)
         if obstacle is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,19 +22,31 @@ __all__ = ["Compiler"]
 
 @dataclass(frozen=True)
 class Compiler:
-    """Turns expression text at a key path into a coefficient, or a located :class:`ConfigError`."""
+    """Turns expression text at a key path into a coefficient, or a located :class:`ConfigError`.
+
+    A bad expression does not stop the build: its error joins :attr:`found` and a stand-in (zero)
+    takes its place, so that one ``check`` reports every bad expression of a file.
+    """
 
     source: YamlSource
     axes: tuple[str, ...]
+    found: list[ConfigError] = field(default_factory=list, compare=False)
 
     def __call__(self, key: tuple, value: str | float, normals: bool = False) -> PointExpression:
         try:
             return expression(value, self.axes, normals=normals)
         except ExpressionError as err:
-            raise self.error(key, str(err)) from None
+            self.found.append(self.error(key, str(err)))
+            return expression(0.0, self.axes, normals=normals)
 
     def error(self, key: tuple, message: str) -> ConfigError:
         return self.source.error(key, message)
+
+    def require(self, key: tuple, module: str, package: str) -> None:
+        """Refuse ``key`` now if what it asks for needs an optional package that is not installed."""
+        if importlib.util.find_spec(module) is None:
+            raise self.error(key, f"this needs {package}, which is not installed: pip install"
+                             f" 'sirenpde[sdf]' (or pip install {package})")
 
     def path(self, name: str) -> Path:
         """A file named in the problem file: relative to that file's folder (to the current folder

@@ -263,10 +263,12 @@ class _Names:
         # Normals and dn are known everywhere, so that using them off a boundary gets its own message.
         names = (*self.axes, *normal_names(self.axes), *self.fields, *self.constants,
                  *self.scalars, *self.networks, *data)
+        operators = operator_names(self.axes, True)
         try:
-            expression = compile_expression(text, names, operator_names(self.axes, True), self.fields)
-        except ExpressionError as err:
-            raise compile_.error(key, str(err)) from None
+            expression = compile_expression(text, names, operators, self.fields)
+        except ExpressionError as err:  # noted; a zero stands in so that the rest is checked too
+            compile_.found.append(compile_.error(key, str(err)))
+            expression = compile_expression("0", names, operators, self.fields)
         off_boundary = sorted((expression.used_names & set(normal_names(self.axes))) | {
             q.text for q in expression.quantities if q.operator == NORMAL_DERIVATIVE})
         if off_boundary and not normals:

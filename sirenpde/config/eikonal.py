@@ -25,7 +25,10 @@ class EikonalPDE(TermSection):
 
 
 class FMMOptions(Section):
-    resolution: Annotated[int, Field(ge=5)] = 401
+    resolution: Annotated[int, Field(ge=5, le=4097)] = 401
+
+
+_MAX_FMM_NODES = 2**27  # a few float64 arrays of this size: a few GB
 
 
 class FMMReference(Section):
@@ -55,9 +58,14 @@ class EikonalFile(FileBase):
         domain = self.domain.domain
         if not isinstance(domain, Box) or domain.dim not in (2, 3):
             raise compile_.error(("reference",), "the fmm reference solves on a 2-D or 3-D box")
+        n, source = self.reference.fmm.resolution, list(self.source)
+        if n**domain.dim > _MAX_FMM_NODES:
+            raise compile_.error(("reference", "fmm", "resolution"), f"expected at most {_MAX_FMM_NODES:,}"
+                                 f" nodes in all, found {n}^{domain.dim} = {n**domain.dim:,};"
+                                 " lower the resolution")
+        compile_.require(("reference",), "skfmm", "scikit-fmm")
         lo, hi = domain.bounds()
         speed = numpy_field(self._speed(compile_))
-        n, source = self.reference.fmm.resolution, list(self.source)
         solved = []  # solved once, on first use (when the result is saved)
 
         def field(points):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "format_key"]
+__all__ = ["ConfigError", "ConfigErrors", "raise_all", "format_key"]
 
 
 def format_key(path: tuple[str | int, ...]) -> str:
@@ -30,3 +30,31 @@ class ConfigError(ValueError):
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{format_key(self.key)}: " if self.key else ""
         return " ".join(f"{where}{key}{self.message}".split())
+
+    def lines(self) -> list[str]:
+        """What the command line prints, one line per error."""
+        return [str(self)]
+
+
+class ConfigErrors(ConfigError):
+    """Several independent mistakes in one file, each a :class:`ConfigError` of one line; ``str`` is
+    those lines, in the file's order."""
+
+    def __init__(self, errors: list[ConfigError]):
+        self.errors = sorted(errors, key=lambda e: (e.line or 0))
+        first = self.errors[0]
+        super().__init__(first.message, file=first.file, line=first.line, key=first.key)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        return [line for e in self.errors for line in e.lines()]
+
+
+def raise_all(errors: list[ConfigError]) -> None:
+    """Raise the one error, or all of them together; nothing when there is none."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)

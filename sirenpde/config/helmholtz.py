@@ -69,7 +69,9 @@ class HelmholtzCondition(TermSection):
 
 
 class FDOptions(Section):
-    resolution: Annotated[int, Field(ge=3)] = 401
+    # 2049² nodes take the sparse direct solve to several GB: a larger grid is refused by `check`,
+    # not by the allocator after training.
+    resolution: Annotated[int, Field(ge=3, le=2049)] = 401
 
 
 class FDReference(Section):

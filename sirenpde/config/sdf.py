@@ -68,6 +68,9 @@ class SdfFile(FileBase):
 
     def build_run(self, compile_: Compiler) -> Built:
         mesh = self.mesh
+        if mesh is not None:  # needed after training: refused now rather than then
+            compile_.require(("mesh",), "skimage", "scikit-image")
+            compile_.require(("mesh", "formats"), "trimesh", "trimesh")
         request = None if mesh is None else MeshRequest(mesh.resolution, tuple(mesh.formats), mesh.level)
         return Built(self.build(compile_), mesh=request)
 

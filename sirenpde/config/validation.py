@@ -1,4 +1,4 @@
-"""Turn a pydantic ValidationError into one ConfigError line: where, expected, found, a fix."""
+"""Turn a pydantic ValidationError into ConfigError lines, one per mistake: where, expected, found, a fix."""
 
 from __future__ import annotations
 
@@ -7,17 +7,43 @@ import typing
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigErrors
 from .yaml_source import YamlSource
 
-__all__ = ["to_config_error", "refuse_booleans_as_numbers"]
+__all__ = ["to_config_error", "booleans_as_numbers"]
 
 _KEY_ERRORS = ("extra_forbidden", "unexpected_keyword_argument")
 
 
 def to_config_error(err: ValidationError, source: YamlSource, root: type) -> ConfigError:
-    """The first error of ``err`` as a :class:`ConfigError` pointing into ``source``."""
-    e, loc = _first(err.errors(include_url=False), source)
+    """Every independent mistake in ``err`` as a :class:`ConfigError` pointing into ``source`` (a
+    :class:`ConfigErrors` when there are several): pydantic's errors grouped by the key they concern,
+    one line per group."""
+    errors = err.errors(include_url=False)
+    located = [_located(*_first(group, source), source, root) for group in _by_key(errors, source)]
+    return located[0] if len(located) == 1 else ConfigErrors(located)
+
+
+def _by_key(errors: list, source: YamlSource) -> list[list]:
+    """``errors`` in groups that concern one key: the alternatives of a union (``resolution`` and
+    ``resolution[1]``) together. A missing key with an unknown key beside it is left out: most
+    likely the unknown key is its typo, whose message suggests the fix."""
+    paths = [_key_path(e, source) for e in errors]
+    typo_parents = {loc[:-1] for e, loc in zip(errors, paths, strict=True) if e["type"] in _KEY_ERRORS}
+    groups: list[tuple[tuple, list]] = []
+    for e, loc in zip(errors, paths, strict=True):
+        if e["type"] == "missing" and loc[:-1] in typo_parents:
+            continue
+        for key, group in groups:
+            if key[: len(loc)] == loc or loc[: len(key)] == key:
+                group.append(e)
+                break
+        else:
+            groups.append((loc, [e]))
+    return [group for _, group in groups]
+
+
+def _located(e: dict, loc: tuple, source: YamlSource, root: type) -> ConfigError:
     kind, found = e["type"], e.get("input")
     if kind in _KEY_ERRORS:
         key = loc[-1]
@@ -39,25 +65,27 @@ def to_config_error(err: ValidationError, source: YamlSource, root: type) -> Con
     return source.error(loc, message)
 
 
-def refuse_booleans_as_numbers(data: object, spec: object, source: YamlSource, path: tuple = ()) -> None:
-    """Raise a :class:`ConfigError` where the file says ``true``/``false`` and ``spec`` (the
-    validated file) holds a number: pydantic reads ``radius: true`` as 1.0, never what was meant.
+def booleans_as_numbers(data: object, spec: object, source: YamlSource) -> list[ConfigError]:
+    """A :class:`ConfigError` for each place where the file says ``true``/``false`` and ``spec``
+    (the validated file) holds a number: pydantic reads ``radius: true`` as 1.0, never what was meant."""
+    return list(_booleans_as_numbers(data, spec, source, ()))
 
-    ``data`` is the parsed file, walked alongside ``spec``; parts whose shapes differ are skipped.
-    """
+
+def _booleans_as_numbers(data: object, spec: object, source: YamlSource, path: tuple):
+    """``data`` is the parsed file, walked alongside ``spec``; parts whose shapes differ are skipped."""
     if isinstance(data, bool):
         if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-            raise source.error(path, f"expected a number, found {str(data).lower()}")
+            yield source.error(path, f"expected a number, found {str(data).lower()}")
         return
     if isinstance(data, dict):
         for key, value in data.items():
             if isinstance(spec, dict) and key in spec:  # a mapping of sections (custom constraints)
-                refuse_booleans_as_numbers(value, spec[key], source, path + (key,))
+                yield from _booleans_as_numbers(value, spec[key], source, path + (key,))
             elif isinstance(key, str) and hasattr(spec, key):
-                refuse_booleans_as_numbers(value, getattr(spec, key), source, path + (key,))
+                yield from _booleans_as_numbers(value, getattr(spec, key), source, path + (key,))
     elif isinstance(data, list) and isinstance(spec, (list, tuple)) and len(data) == len(spec):
         for i, (value, item) in enumerate(zip(data, spec, strict=True)):
-            refuse_booleans_as_numbers(value, item, source, path + (i,))
+            yield from _booleans_as_numbers(value, item, source, path + (i,))
 
 
 def _first(errors: list, source: YamlSource) -> tuple[dict, tuple]:

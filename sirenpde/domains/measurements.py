@@ -46,6 +46,8 @@ def read_table(path: str | Path, columns: Sequence[str] | None = None) -> dict[s
     if suffix not in readers:
         raise MeasurementFileError(f"unsupported file type {path.suffix or '(none)'!r} of {str(path)!r};"
                                    " expected .csv, .npy, .npz or .h5")
+    if path.is_dir():
+        raise MeasurementFileError(f"{str(path)!r} is a folder; expected a data file (.csv, .npy, .npz, .h5)")
     if not path.is_file():
         raise MeasurementFileError(f"file not found: {str(path)!r}; a relative path is relative to the"
                                    " problem file's folder")

@@ -119,6 +119,8 @@ def read_grid(path: str | Path, dataset: str | None = None) -> np.ndarray:
     if suffix not in (".npy", ".h5", ".hdf5"):
         raise GridFileError(f"unsupported file type {path.suffix or '(none)'!r} of {str(path)!r};"
                             " expected a .npy or an .h5 file")
+    if path.is_dir():
+        raise GridFileError(f"{str(path)!r} is a folder; expected a .npy or an .h5 file")
     if not path.is_file():
         raise GridFileError(f"file not found: {str(path)!r}; a relative path is relative to the"
                             " problem file's folder")

@@ -83,6 +83,8 @@ def read_point_cloud(path: str | Path, dataset: str | None = None, estimate: boo
     if suffix not in readers:
         raise PointCloudError(f"{path}: unsupported point-cloud type {path.suffix or '(none)'!r}; expected"
                               f" one of {', '.join(readers)}")
+    if path.is_dir():
+        raise PointCloudError(f"{path}: a folder; expected a point-cloud file (.xyz, .ply, .obj, .npy, .h5)")
     if not path.is_file():
         raise PointCloudError(f"{path}: file not found")
     if dataset is not None and suffix not in (".h5", ".hdf5"):

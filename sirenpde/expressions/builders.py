@@ -7,6 +7,7 @@ in Python; a part without variables is folded by :meth:`Scope.fold`.
 from __future__ import annotations
 
 import ast
+import difflib
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -56,8 +57,8 @@ def _build_name(node: ast.Name, scope: Scope) -> Fn:
     if name in FUNCTIONS:
         raise error(text, f"function '{name}' without arguments", f"a call like {name}(x)")
     if name not in scope.names:
-        expected = f"one of: {', '.join((*scope.names, *CONSTANTS))}"
-        raise error(text, f"unknown name '{name}'", expected)
+        known = (*scope.names, *CONSTANTS)
+        raise error(text, f"unknown name '{name}'{_did_you_mean(name, known)}", f"one of: {', '.join(known)}")
     scope.used.add(name)
     scope.reads += 1
 
@@ -68,6 +69,11 @@ def _build_name(node: ast.Name, scope: Scope) -> Fn:
         return ctx.env[name]
 
     return variable
+
+
+def _did_you_mean(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _operator(op: ast.AST, table: Mapping[type, Callable], scope: Scope) -> Callable:
@@ -120,8 +126,9 @@ def _build_call(node: ast.Call, scope: Scope) -> Fn:
     if is_quantity(node, scope):
         return build_quantity(node, scope)
     if func.id not in FUNCTIONS:
-        expected = f"one of: {', '.join(sorted((*FUNCTIONS, *scope.operators)))}"
-        raise error(text, f"'{func.id}' is not an allowed function", expected)
+        known = sorted((*FUNCTIONS, *scope.operators))
+        raise error(text, f"'{func.id}' is not an allowed function{_did_you_mean(func.id, known)}",
+                    f"one of: {', '.join(known)}")
     if node.keywords:
         found = f"keyword argument {scope.segment(node.keywords[0])} of '{func.id}'"
         raise error(text, found, "positional arguments only")

@@ -19,6 +19,10 @@ __all__ = ["ModelConfig", "build_model", "first_frequency"]
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _Positive = Annotated[float, Field(gt=0)]
 _AtLeastOne = Annotated[int, Field(ge=1)]
+# Far beyond any SIREN of the literature (the paper's largest: 512 × 5), small enough that a typo
+# such as layers: [100000, 100000] is refused at check time, not by the allocator in training.
+MAX_WIDTH, MAX_HIDDEN_WEIGHTS = 8192, 50_000_000
+_Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 
 
 @dataclass(frozen=True, config=_STRICT)
@@ -32,12 +36,18 @@ class ModelConfig:
     [−1, 1]; otherwise the frequency content of the problem's data, measured the same way.
     """
 
-    layers: Annotated[tuple[_AtLeastOne, ...], Field(min_length=1)] = (64, 64, 64)
+    layers: Annotated[tuple[_Width, ...], Field(min_length=1, max_length=64)] = (64, 64, 64)
     w0: _Positive = 1.0
     w0_initial: _Positive | Literal["auto"] = "auto"
     initializer: Literal["siren", "siren-torch", "pytorch"] = "siren"  # the keys of INITIALIZERS
     c: _Positive = 6.0
     bias: bool = True
+
+    def __post_init__(self):
+        weights = sum(a * b for a, b in zip(self.layers, self.layers[1:], strict=False))
+        if weights > MAX_HIDDEN_WEIGHTS:
+            raise ValueError(f"layers {list(self.layers)} hold {weights:,} weights between hidden layers;"
+                             f" expected at most {MAX_HIDDEN_WEIGHTS:,}")
 
 
 def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | AbstractAnsatz:

@@ -36,13 +36,14 @@ from ..constraints.scales import problem_frequency
 from ..model.config import ModelConfig
 from .settings import TrainConfig
 
-__all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LBFGS_STEPS", "LM_ROWS", "WIDTH", "DEPTH",
-           "SCHEDULE_KEYS"]
+__all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LBFGS_STEPS", "LM_ROWS", "LM_MAX_WEIGHTS",
+           "WIDTH", "DEPTH", "SCHEDULE_KEYS"]
 
 ADAM_STEPS = 1000
 LM_STEPS = 100
 LBFGS_STEPS = 100
 LM_ROWS = 2000
+LM_MAX_WEIGHTS = 200_000  # LM's Jacobian, LM_ROWS × weights in float64: 3.2 GB at this size
 WIDTH, DEPTH = 48, 3
 SCHEDULE_KEYS = frozenset({"steps", "lm_steps", "lbfgs_steps", "until"})
 
@@ -78,15 +79,18 @@ def auto_settings(problem: Problem, model: ModelConfig | None = None, training: 
         changes["scales"] = "natural"
         picked["scales"] = "natural (each residual in units of the solution)"
     if not SCHEDULE_KEYS & set(written_training):
-        changes.update(_schedule(problem, training, written_training, picked))
+        changes.update(_schedule(problem, model, training, written_training, picked))
     training = dataclasses.replace(training, **changes) if changes else training
     return Choices(model, training, picked)
 
 
-def _schedule(problem: Problem, training: TrainConfig, written: Mapping, picked: dict) -> dict:
+def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, written: Mapping,
+              picked: dict) -> dict:
     rows = sum(int(c.points) for c in problem.constraints) * (2 if problem.complex else 1)
+    weights = sum(a * b for a, b in zip(model.layers, model.layers[1:], strict=False))
     obstacle = least_squares_obstacle(problem) or next(
-        (f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None)
+        (f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None) or (
+        f"{weights:,} weights make its Jacobian too large" if weights > LM_MAX_WEIGHTS else None)
     if obstacle is None:
         factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
         picked["schedule"] = (f"Adam {ADAM_STEPS} + Levenberg–Marquardt {LM_STEPS} on {factor:.2g} of the"

@@ -65,6 +65,10 @@ class Balancer(ABC):
         """``weight/<name>``: λ at each of the first ``steps`` Adam steps (empty when λ never moves)."""
         return {}
 
+    @abstractmethod
+    def effective_weights(self) -> list[float]:
+        """``w_m λ_m`` now, in constraint order: the weight each term enters the total with."""
+
 
 def _weighted(weights: Sequence[float], terms: Sequence[torch.Tensor]) -> torch.Tensor:
     return sum(w * t for w, t in zip(weights, terms, strict=True))
@@ -78,6 +82,9 @@ class FixedBalance(Balancer):
 
     def total(self, step, terms, parameters):
         return _weighted(self.weights, terms)
+
+    def effective_weights(self) -> list[float]:
+        return list(self.weights)
 
 
 class _Multipliers:
@@ -121,6 +128,9 @@ class _Learnt(Balancer, ABC):
 
     def history(self, steps: int) -> dict:
         return self.multipliers.history(steps)
+
+    def effective_weights(self) -> list[float]:
+        return [w * lam for w, lam in zip(self.weights, self.multipliers.lambdas.tolist(), strict=True)]
 
 
 class GradNormBalance(_Learnt):

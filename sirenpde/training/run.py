@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -39,13 +39,22 @@ log = logging.getLogger(__name__)
 class Progress:
     """What a progress callback is told: the step (1-based), the total, the loss and the phase; at
     the run's last step, also what ended it (``stopped_by``: ``"steps"``, ``"tolerance"`` or ``"time"``,
-    see :mod:`sirenpde.training.until`). ``total`` shrinks when a phase ends early."""
+    see :mod:`sirenpde.training.until`). ``total`` shrinks when a phase ends early.
+
+    ``terms``: each constraint's loss at this step, unweighted, by name; ``weights``: the weight each
+    term enters the total with (a balancer's λ included); ``lr``: Adam's learning rate, LM's damping
+    (1 for L-BFGS); ``elapsed``: seconds of training so far (a resumed run's earlier parts included).
+    """
 
     step: int
     total: int
     loss: float
     phase: str
     stopped_by: str | None = None
+    terms: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    lr: float = math.nan
+    elapsed: float = 0.0
 
 
 class Run:
@@ -94,8 +103,7 @@ class Run:
         ending = cfg.stopping is not None and self._ends_early(state, phase)
         last = state.step == state.total
         if self.callback is not None and (state.step % cfg.log_every == 0 or last):
-            self.callback(Progress(state.step, state.total, float(state.losses[state.step - 1, 0]), phase,
-                                   state.stopped_by if last else None))
+            self.callback(self._progress(state, phase, lr, last))
         stopping = self.stop is not None and self.stop()
         due = self.checkpointing is not None and self._checkpoint_due(state.step)
         if self.job is not None:  # every rank stops, and checkpoints, at the same step
@@ -106,6 +114,15 @@ class Run:
             raise Stopped
         if ending:
             raise PhaseEnded
+
+    def _progress(self, state: RunState, phase: str, lr: float, last: bool) -> Progress:
+        row = state.losses[state.step - 1].tolist()  # one device sync per report
+        weights = (state.balancer.effective_weights() if phase == "adam"
+                   else [float(c.weight) for c in self.problem.constraints])
+        return Progress(state.step, state.total, row[0], phase, state.stopped_by if last else None,
+                        terms=dict(zip(state.names, row[1:], strict=True)),
+                        weights=dict(zip(state.names, weights, strict=True)), lr=float(lr),
+                        elapsed=state.wall_time())
 
     def _ends_early(self, state: RunState, phase: str) -> bool:
         """End the running phase (or the run) at this step if ``training.until`` says so, before a
