@@ -6,25 +6,24 @@ picture; the fine mesh is the one ``sirenpde solve`` writes), and needs scikit-i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import h5py
 import numpy as np
 
-__all__ = ["plot_sdf_figures"]
+from .plotting_plane import pixel_edges, position
+from .plotting_style import shared_scale
+
+__all__ = ["sdf_figures"]
 
 
-def plot_sdf_figures(f: h5py.File, stem: str, folder: Path) -> list[Path]:
-    """``<stem>_<field>_slices.png`` and, with scikit-image, ``<stem>_<field>_surface.png``."""
+def sdf_figures(f: h5py.File, stem: str, title: str):
+    """(file name, figure) of the signed-distance result ``f``: ``<stem>_<field>_slices.png`` and,
+    with scikit-image, ``<stem>_<field>_surface.png``; ``title`` is their suptitle."""
     axes = [str(a) for a in f.attrs["axes"]]
     coords = [np.asarray(f["grid"][a]) for a in axes]
-    written = []
     for name in f["fields"]:
         values = np.asarray(f["fields"][name])
         reference = np.asarray(f["reference"][name]) if "reference" in f and name in f["reference"] else None
-        path = folder / f"{stem}_{name}_slices.png"
-        _slices(path, name, axes, coords, values, reference)
-        written.append(path)
+        yield f"{stem}_{name}_slices.png", _slices(name, axes, coords, values, reference, title)
         try:
             from skimage.measure import marching_cubes
         except ImportError:
@@ -32,39 +31,37 @@ def plot_sdf_figures(f: h5py.File, stem: str, folder: Path) -> list[Path]:
         if values.min() < 0 < values.max():
             spacing = tuple(float(c[1] - c[0]) for c in coords)
             vertices, faces, _, _ = marching_cubes(values, level=0.0, spacing=spacing)
-            path = folder / f"{stem}_{name}_surface.png"
-            _surface(path, name, axes, vertices + np.array([c[0] for c in coords]), faces)
-            written.append(path)
-    return written
+            shifted = vertices + np.array([c[0] for c in coords])
+            yield f"{stem}_{name}_surface.png", _surface(name, axes, shifted, faces, title)
 
 
-def _slices(path: Path, name: str, axes, coords, values: np.ndarray, reference) -> None:
+def _slices(name: str, axes, coords, values: np.ndarray, reference, title: str):
     import matplotlib.pyplot as plt
 
     n = [len(c) // 2 for c in coords]
     cuts = [((0, 1), values[:, :, n[2]], None if reference is None else reference[:, :, n[2]], 2),
             ((0, 2), values[:, n[1], :], None if reference is None else reference[:, n[1], :], 1),
             ((1, 2), values[n[0], :, :], None if reference is None else reference[n[0], :, :], 0)]
-    limit = float(np.abs(values).max()) or 1.0
-    fig, ax = plt.subplots(1, 3, figsize=(14, 4.3))
+    # One scale for the three cuts: equal colours are equal distances in all of them.
+    scale = shared_scale(*(c[1] for c in cuts))
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4.6), layout="constrained")
     for a, ((i, j), image, ref, k) in zip(ax, cuts, strict=True):
-        extent = (coords[i][0], coords[i][-1], coords[j][0], coords[j][-1])
-        im = a.imshow(image.T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        extent = pixel_edges(coords[i]) + pixel_edges(coords[j])
+        im = a.imshow(image.T, origin="lower", extent=extent, cmap=scale.colormap(), norm=scale.norm())
         a.contour(coords[i], coords[j], image.T, levels=[0.0], colors="k", linewidths=1.2)
         if ref is not None:
             a.contour(coords[i], coords[j], ref.T, levels=[0.0], colors="gold", linewidths=1.0,
                       linestyles="--")
         a.set_xlabel(axes[i])
         a.set_ylabel(axes[j])
-        a.set_title(f"{name} at {axes[k]} = {coords[k][n[k]]:.3g}" + ("" if ref is None else
-                                                                       " (dashed: exact zero)"))
-        fig.colorbar(im, ax=a, shrink=0.85)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        a.set_title(f"{name}, {position(axes[k], coords[k], n[k])}"
+                    + ("" if ref is None else " (dashed: exact zero)"), fontsize=10)
+        fig.colorbar(im, ax=a, shrink=0.85, label=f"{name} (signed distance)")
+    fig.suptitle(title)
+    return fig
 
 
-def _surface(path: Path, name: str, axes, vertices: np.ndarray, faces: np.ndarray) -> None:
+def _surface(name: str, axes, vertices: np.ndarray, faces: np.ndarray, title: str):
     import matplotlib.pyplot as plt
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
@@ -84,7 +81,7 @@ def _surface(path: Path, name: str, axes, vertices: np.ndarray, faces: np.ndarra
     a.set_xlabel(axes[0])
     a.set_ylabel(axes[1])
     a.set_zlabel(axes[2])
-    a.set_title(f"{name} = 0 ({len(faces)} faces, from the stored grid)")
+    a.set_title(f"{name} = 0 ({len(faces)} faces, from the stored grid)", fontsize=10)
+    fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
