@@ -242,14 +242,16 @@ def mutated(draw) -> object:
 
 
 def load_or_refuse(folder: Path, text: str | bytes) -> None:
-    """Load ``text`` from a file: a RunSpec, or a one-line ConfigError naming the file."""
+    """Load ``text`` from a file: a RunSpec, or a ConfigError of one line per mistake naming the file."""
     path = folder / "problem.yaml"
     path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     with no_code_execution(imports=False):
         try:
             spec = sp.load_problem_file(path)
         except sp.ConfigError as err:
-            assert "\n" not in str(err) and str(path) in str(err)
+            lines = err.lines()
+            assert lines and str(err) == "\n".join(lines)
+            assert all("\n" not in line and str(path) in line for line in lines)
             return
     assert spec.problem.constraints
 

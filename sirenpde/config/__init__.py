@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -47,8 +48,9 @@ class RunSpec:
     ``model`` and ``training`` are what the run uses: the file's keys, and the rest chosen from the
     problem (:mod:`sirenpde.training.auto`); ``picked`` says what was chosen, one line per key.
 
-    ``reference`` (a numerical reference, for problems without an exact solution) and ``error_mask``
-    (where errors are measured) are for the solution, not the trainer: attach them to the trained
+    ``reference`` (a numerical reference, for problems without an exact solution), ``error_mask``
+    (where errors are measured) and ``coefficients`` (known coefficients read from data files, stored
+    with the result) are for the solution, not the trainer: attach them to the trained
     :class:`~sirenpde.Solution` before saving it.
     """
 
@@ -64,6 +66,7 @@ class RunSpec:
     mesh: MeshRequest | None = None
     output: OutputSection = OutputSection()
     picked: tuple[str, ...] = ()
+    coefficients: Mapping[str, object] = field(default_factory=dict)
 
     def config_key(self, **overrides) -> str:
         """A fingerprint of what the run computes: the file less its ``output`` section and the
@@ -81,12 +84,15 @@ def load_problem_file(path: str | Path) -> RunSpec:
     return _build(read_yaml(path))
 
 
-def load_problem_text(text: str, name: str = "<string>") -> RunSpec:
-    """Like :func:`load_problem_file`, from YAML text (``name`` labels error messages)."""
-    return _build(parse_yaml(text, name))
+def load_problem_text(text: str, name: str = "<string>", *, coefficients: Mapping | None = None) -> RunSpec:
+    """Like :func:`load_problem_file`, from YAML text (``name`` labels error messages; data files are
+    found relative to its folder). ``coefficients`` (known coefficients by parameter name, such as
+    ``sirenpde.load(result).coefficients``) replace the files the text names for them: the problem
+    of a result is built again from its stored text and data, wherever the files have gone."""
+    return _build(parse_yaml(text, name), coefficients)
 
 
-def _build(source: YamlSource) -> RunSpec:
+def _build(source: YamlSource, coefficients: Mapping | None = None) -> RunSpec:
     data = source.data
     if not isinstance(data, dict):
         found = "an empty file" if data is None else type(data).__name__
@@ -104,7 +110,7 @@ def _build(source: YamlSource) -> RunSpec:
     except ValidationError as err:
         raise to_config_error(err, source, schema) from None
     found = booleans_as_numbers(data, spec, source)  # reported with what the build finds
-    compiler = Compiler(source, _axes(spec, source))
+    compiler = Compiler(source, _axes(spec, source), stored=coefficients or {})
     _check_resolution(spec, source)
     try:
         built = spec.build_run(compiler)
@@ -121,7 +127,7 @@ def _build(source: YamlSource) -> RunSpec:
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(built.problem, choices.model, choices.training, spec.output.path or default_out,
                    spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh,
-                   spec.output, tuple(choices.lines()))
+                   spec.output, tuple(choices.lines()), built.coefficients)
 
 
 def _written(data: dict, section: str) -> dict:

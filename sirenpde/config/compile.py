@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,9 @@ class Compiler:
     source: YamlSource
     axes: tuple[str, ...]
     found: list[ConfigError] = field(default_factory=list, compare=False)
+    # Known coefficients by parameter name, used instead of the files the text names: those stored in
+    # a result, when its problem is built again from the stored text (the files may have moved).
+    stored: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     def __call__(self, key: tuple, value: str | float, normals: bool = False) -> PointExpression:
         try:
@@ -63,24 +66,30 @@ class Compiler:
 
     def gridded(self, key: tuple, node: GriddedNode, dim: int) -> GriddedMedium:
         """The coefficient sampled in ``node.file`` (relative to the problem file), interpolated."""
+        return self.grid(key, node.file, node.dataset, node.lo, node.hi, node.interpolation, (dim,))
+
+    def grid(self, key: tuple, file: str, dataset: str | None, lo: list[float], hi: list[float],
+             interpolation: str, dims: tuple[int, ...]) -> GriddedMedium:
+        """A regular grid of samples spanning lo..hi in a .npy or .h5 ``file``, of one of ``dims`` axes;
+        every mistake is reported at its key below ``key`` (``file``, ``dataset``, ``lo``, ``hi``)."""
         try:
-            values = read_grid(self.path(node.file), node.dataset)
+            values = read_grid(self.path(file), dataset)
         except GridFileError as err:
             raise self.error(key + (err.part,), str(err)) from None
-        if values.ndim != dim:
-            raise self.error(key + ("file",), f"expected a {dim}-D array (one axis per coordinate) in"
-                             f" {node.file!r}, found shape {values.shape}")
-        for side in ("lo", "hi"):
-            corner = getattr(node, side)
-            if len(corner) != dim:
-                raise self.error(key + (side,), f"expected {dim} coordinates (one per axis), found {corner}")
-        if not all(a < b for a, b in zip(node.lo, node.hi, strict=True)):
-            raise self.error(key + ("hi",), f"expected hi > lo on every axis; found lo={node.lo},"
-                             f" hi={node.hi}")
+        if values.ndim not in dims:
+            expected = " or ".join(f"{d}-D" for d in dims)
+            raise self.error(key + ("file",), f"expected a {expected} array (one axis per coordinate) in"
+                             f" {file!r}, found shape {values.shape}")
+        for side, corner in (("lo", lo), ("hi", hi)):
+            if len(corner) != values.ndim:
+                raise self.error(key + (side,), f"expected {values.ndim} coordinates (one per axis of the"
+                                 f" array), found {corner}")
+        if not all(a < b for a, b in zip(lo, hi, strict=True)):
+            raise self.error(key + ("hi",), f"expected hi > lo on every axis; found lo={lo}, hi={hi}")
         try:
-            return GriddedMedium(values, tuple(node.lo), tuple(node.hi))
+            return GriddedMedium(values, tuple(lo), tuple(hi), interpolation)
         except ValueError as err:
-            raise self.error(key + ("file",), f"{node.file!r}: {err}") from None
+            raise self.error(key + ("file",), f"{file!r}: {err}") from None
 
     def gridded_speed(self, key: tuple, node: GriddedNode, dim: int) -> GriddedMedium:
         """A gridded wave speed: :meth:`gridded`, and every sample positive."""

@@ -1,7 +1,7 @@
 """The ``problem: custom`` file: fields, parameters and constraints written as residual expressions.
 
     fields: [u]
-    parameters: {nu: 0.01/pi, lam: {initial: 0.5, exact: 1.0}}
+    parameters: {nu: 0.01/pi, lam: {initial: 0.5, exact: 1.0}, k: {file: k.csv, interpolation: cubic}}
     constraints:
       pde:     {region: interior, residual: "dt(u) + lam*u*dx(u) - nu*dxx(u)", points: 2000}
       initial: {region: initial,  residual: "u + sin(pi*x)"}
@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from ..constraints.constraint import Constraint
 from ..constraints.problem import Problem
@@ -28,10 +28,16 @@ from ..expressions.compiler import ExpressionError, compile_expression
 from ..expressions.residual import NORMAL_DERIVATIVE, ExpressionResidual, operator_names
 from ..expressions.vocabulary import CONSTANTS, FUNCTIONS, VECTOR_NORM
 from ..model.config import ModelConfig
-from ..model.siren import SIREN
 from ..model.unknowns import Unknowns
 from ..results.solution import Reference
 from ..sampling.batch_source import check_sampling
+from .coefficients import (
+    CoefficientNode,
+    KnownCoefficient,
+    check_derivatives,
+    coefficient_network,
+    known_coefficient,
+)
 from .compile import Compiler
 from .nodes import Expr, GriddedNode, Section, TermSection, expression_input
 from .sampling import SamplingNode, to_strategy
@@ -62,7 +68,18 @@ def _parameter_input(value: Any) -> Any:
     return value if isinstance(value, dict) else expression_input(value)
 
 
-Parameter = Annotated[UnknownNode | Expr, BeforeValidator(_parameter_input)]
+def _parameter_kind(value: Any) -> str:
+    # A mapping with `file` is data, any other mapping an unknown: only that form's mistakes are told.
+    # (The tags are no keys of a file, so that error locations skip them.)
+    if isinstance(value, CoefficientNode) or (isinstance(value, dict) and "file" in value):
+        return "known-coefficient"
+    return "unknown-parameter" if isinstance(value, (dict, UnknownNode)) else "constant-parameter"
+
+
+Parameter = Annotated[Annotated[UnknownNode, Tag("unknown-parameter")]
+                      | Annotated[CoefficientNode, Tag("known-coefficient")]
+                      | Annotated[Expr, Tag("constant-parameter")], Discriminator(_parameter_kind),
+                      BeforeValidator(_parameter_input)]
 
 
 class DataNode(Section):
@@ -116,7 +133,7 @@ class CustomFile(FileBase):
         problem = Problem(domain, tuple(constraints), axes=compile_.axes, fields=names.fields,
                           exact=self._exact(compile_, names.fields), kind="custom",
                           spatial_axes=names.spatial, complex=names.complex, unknowns=names.unknowns)
-        return Built(problem, reference=self._reference(compile_, names))
+        return Built(problem, reference=self._reference(compile_, names), coefficients=names.known)
 
     def _region(self, compile_: Compiler, key: tuple, spec, regions: dict) -> Region:
         """The region named ``spec`` — shared by every constraint that names it, so they share points."""
@@ -202,7 +219,7 @@ def _make_region(compile_: Compiler, key: tuple, spec, domain) -> Region:
 
 class _Names:
     """Every name a residual may use, checked once against each other: axes, normals, fields,
-    constants, unknowns; and what they build (the unknowns, the spatial axes)."""
+    constants, known coefficients, unknowns; and what they build (the unknowns, the spatial axes)."""
 
     def __init__(self, spec: CustomFile, compile_: Compiler):
         self.axes = compile_.axes
@@ -222,22 +239,25 @@ class _Names:
             self._check(compile_, ("fields",), name, taken)
             taken[name] = "a field"
         self.constants: dict[str, complex | float] = {}
+        self.known: dict[str, KnownCoefficient] = {}  # coefficients given by data files
         scalars, networks, exact, positive = {}, {}, {}, []
         for name, node in spec.parameters.items():
             key = ("parameters", name)
             self._check(compile_, key, name, taken)
             taken[name] = "a parameter"
-            if not isinstance(node, UnknownNode):
+            if isinstance(node, CoefficientNode):
+                self.known[name] = known_coefficient(compile_, name, node, spec.domain.domain, self.spatial)
+            elif not isinstance(node, UnknownNode):
                 value = compile_.constant(key, node)
                 self.constants[name] = value.real if value.imag == 0 else value
             elif node.network is None:
                 scalars[name] = node.initial
-                if node.exact is not None:
-                    exact[name] = node.exact
+                exact.update({} if node.exact is None else {name: node.exact})
                 if node.positive:
                     positive.append(name)
             else:
-                networks[name] = _coefficient_network(node.network, spec, len(networks))
+                seed = spec.training.seed + 1 + len(networks)  # each network's own, from the run's
+                networks[name] = coefficient_network(node.network, spec.domain.domain.bounds(), seed)
         try:
             learnt = scalars or networks
             self.unknowns = Unknowns(scalars, networks, exact, tuple(positive)) if learnt else None
@@ -256,34 +276,25 @@ class _Names:
     def residual(self, compile_: Compiler, key: tuple, text, region: Region) -> ExpressionResidual:
         normals = isinstance(region, Boundary)
         data = tuple(region.values) if isinstance(region, Measurements) else ()
-        clash = set(data) & {*self.fields, *self.constants, *self.scalars, *self.networks}
+        clash = set(data) & {*self.fields, *self.constants, *self.scalars, *self.networks, *self.known}
         if clash:
             raise compile_.error(key, f"the measurements' column {sorted(clash)[0]!r} has the name of a field"
                                  " or parameter; rename the column")
         # Normals and dn are known everywhere, so that using them off a boundary gets its own message.
         names = (*self.axes, *normal_names(self.axes), *self.fields, *self.constants,
-                 *self.scalars, *self.networks, *data)
+                 *self.scalars, *self.networks, *self.known, *data)
         operators = operator_names(self.axes, True)
+        operands = (*self.fields, *self.known)  # a known coefficient is differentiated like a field
         try:
-            expression = compile_expression(text, names, operators, self.fields)
+            expression = compile_expression(text, names, operators, operands)
         except ExpressionError as err:  # noted; a zero stands in so that the rest is checked too
             compile_.found.append(compile_.error(key, str(err)))
-            expression = compile_expression("0", names, operators, self.fields)
+            expression = compile_expression("0", names, operators, operands)
+        check_derivatives(compile_, key, expression, self.known)
         off_boundary = sorted((expression.used_names & set(normal_names(self.axes))) | {
             q.text for q in expression.quantities if q.operator == NORMAL_DERIVATIVE})
         if off_boundary and not normals:
             raise compile_.error(key, f"{off_boundary[0]} needs the outward normal, which exists on boundary"
                                  f" regions only; this constraint is on {region.describe()}")
         return ExpressionResidual(expression, self.axes, self.fields, self.constants, self.scalars,
-                                  self.networks, self.unknowns)
-
-
-def _coefficient_network(config: ModelConfig, spec: CustomFile, index: int) -> SIREN:
-    """A SIREN for a coefficient field m(x): one output, inputs normalised by the domain's box,
-    seeded from the run's seed so that a file always starts from the same network."""
-    lo, hi = spec.domain.domain.bounds()
-    w0_initial = 30.0 if config.w0_initial == "auto" else float(config.w0_initial)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(spec.training.seed + 1 + index)
-        return SIREN(config.layers, len(lo), 1, w0=config.w0, w0_initial=w0_initial, bias=config.bias,
-                     initializer=config.initializer, c=config.c, bounds=(lo, hi))
+                                  self.networks, self.unknowns, self.known)

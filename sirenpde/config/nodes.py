@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from ..domains.interpolation import Interpolation
+
 __all__ = ["Section", "TermSection", "Expr", "PointCount", "PositiveFloat", "GridCount", "Vector", "Weight",
            "expression_input", "reference_input", "GriddedNode", "Medium"]
 
@@ -51,12 +53,14 @@ class TermSection(Section):
 
 
 class GriddedNode(Section):
-    """Samples of a coefficient on a regular grid spanning lo..hi, in a .npy or .h5 file."""
+    """Samples of a coefficient on a regular grid spanning lo..hi, in a .npy or .h5 file, interpolated
+    ``nearest``, ``linear`` (multilinear: the default) or ``cubic`` between the nodes."""
 
     file: str
     dataset: str | None = None
     lo: Vector
     hi: Vector
+    interpolation: Interpolation = "linear"
 
 
 def _medium_input(value: Any) -> Any:

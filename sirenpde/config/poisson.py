@@ -1,4 +1,5 @@
-"""The ``problem: poisson`` file: −Δu = f with Dirichlet/Neumann parts and optional supervision."""
+"""The ``problem: poisson`` file: −∇·(κ∇u) = f (κ = 1 by default) with Dirichlet/Neumann parts and
+optional supervision."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from typing import Literal
 from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..domains import AbstractDomain
+from ..expressions.coefficients import Coefficient
 from ..model.hard_dirichlet import dirichlet_ansatz
+from ..problems._variable_coefficient import check_positive
 from ..problems.poisson import poisson
 from .compile import Compiler
-from .nodes import Expr, PointCount, TermSection
+from .nodes import Expr, GriddedNode, Medium, PointCount, TermSection
 from .schema import FileBase
 
 __all__ = ["PoissonFile", "exact_dirichlet"]
 
 
 class PoissonPDE(TermSection):
+    coefficient: Medium = 1.0
     source: Expr = 0.0
     points: PointCount = 2000
 
@@ -41,7 +45,7 @@ class LaplacianSupervision(TermSection):
 
 
 class PoissonFile(FileBase):
-    """−Δu = f in the domain (``pde: null`` drops it), boundary conditions, supervision terms."""
+    """−∇·(κ∇u) = f in the domain (``pde: null`` drops it), boundary conditions, supervision terms."""
 
     problem: Literal["poisson"]
     pde: PoissonPDE | None = PoissonPDE()
@@ -54,9 +58,10 @@ class PoissonFile(FileBase):
         points: dict[str, int] = {}
         weights: dict[str, float] = {}
         parts = {"dirichlet": {}, "neumann": {}}
-        source = None
+        source, coefficient = None, 1.0
         if self.pde is not None:
             source = compile_(("pde", "source"), self.pde.source)
+            coefficient = self._coefficient(compile_)
             points["pde"], weights["pde"] = self.pde.points, self.pde.weight
         for i, c in enumerate(self.boundary):
             part = compile_.boundary_part(("boundary", i, "on"), domain, c.on)
@@ -78,10 +83,23 @@ class PoissonFile(FileBase):
             laplacian = compile_(("laplacian", "value"), self.laplacian.value)
             points["laplacian"], weights["laplacian"] = self.laplacian.points, self.laplacian.weight
         return poisson(
-            domain, source, dirichlet=parts["dirichlet"], neumann=parts["neumann"], gradient=gradient,
-            laplacian=laplacian, exact=compile_.exact(self.exact), axes=compile_.axes,
+            domain, source, coefficient=coefficient, dirichlet=parts["dirichlet"], neumann=parts["neumann"],
+            gradient=gradient, laplacian=laplacian, exact=compile_.exact(self.exact), axes=compile_.axes,
             points=points, weights=weights, norm=self.norm, exact_dirichlet=exact,
         )
+
+    def _coefficient(self, compile_: Compiler) -> Coefficient:
+        """κ: a number (1 keeps −Δu = f as it always was), an expression or a gridded file; positive."""
+        node, key = self.pde.coefficient, ("pde", "coefficient")
+        if isinstance(node, GriddedNode):
+            kappa, key = compile_.gridded(key, node, self.domain.domain.dim), key + ("file",)
+        else:
+            kappa = node if isinstance(node, float) else compile_(key, node)
+        try:
+            check_positive(kappa, self.domain.domain, compile_.axes)
+        except ValueError as err:
+            raise compile_.error(key, str(err)) from None
+        return kappa
 
 
 def exact_dirichlet(compile_: Compiler, domain: AbstractDomain, conditions: Sequence, dirichlet: dict,

@@ -6,7 +6,8 @@ Each domain node validates by building its :mod:`sirenpde.domains` object, so a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -131,12 +132,15 @@ class Built:
         reference: a numerical reference, for files without an exact solution.
         error_mask: where errors are measured, points (N, d) → bool (N,); ``None``: the whole domain.
         mesh: the level surface to extract after training (``problem: sdf``), or ``None``.
+        coefficients: the known coefficients read from data files, by name (``problem: custom``),
+            to be stored with the result.
     """
 
     problem: Problem
     reference: Reference | None = None
     error_mask: ErrorMask | None = None
     mesh: MeshRequest | None = None
+    coefficients: Mapping[str, object] = field(default_factory=dict)
 
 
 class FileBase(Section):

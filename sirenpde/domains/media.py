@@ -1,22 +1,26 @@
-"""Gridded coefficients: a medium such as the squared slowness m(x) given as an array of samples.
+"""Gridded coefficients: a medium such as the squared slowness m(x), or a known coefficient k(x) of a
+custom residual, given as an array of samples.
 
-The array holds m at the nodes of a regular grid spanning ``lo``..``hi`` (``values[i, j]`` at
-``(x_i, y_j)``, NumPy's ``indexing="ij"``, as in the result files). Between nodes m is interpolated
-multilinearly (bilinear in 2-D, trilinear in 3-D); outside the grid it takes the value at the
-nearest edge, so a grid a little smaller than the domain still defines m everywhere.
+The array holds the coefficient at the nodes of a regular grid spanning ``lo``..``hi``
+(``values[i, j]`` at ``(x_i, y_j)``, NumPy's ``indexing="ij"``, as in the result files). Between
+nodes it is interpolated (:mod:`sirenpde.domains.interpolation`: nearest, multilinear or cubic);
+outside the grid it takes the value at the nearest edge, so a grid a little smaller than the domain
+still defines a medium everywhere. A space-time coefficient is a grid with time as its last axis.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import torch
 
-__all__ = ["GriddedMedium", "GridFileError", "SpatialMedium", "read_grid"]
+from .interpolation import INTERPOLATIONS, MIN_NODES, Interpolation, axis_stencil, contract, gather
+
+__all__ = ["GriddedMedium", "GridFileError", "Jet", "SpatialMedium", "read_grid"]
 
 
 class GridFileError(ValueError):
@@ -27,18 +31,31 @@ class GridFileError(ValueError):
         self.part = part
 
 
+class Jet(NamedTuple):
+    """A coefficient at N points and the derivatives asked for: ``gradient`` (N, d) when asked,
+    ``second`` axis → the pure second derivative along it (N,)."""
+
+    value: torch.Tensor
+    gradient: torch.Tensor | None
+    second: dict[int, torch.Tensor]
+
+
 @dataclass(frozen=True, eq=False)
 class GriddedMedium:
-    """A coefficient sampled on a regular grid, interpolated multilinearly, clamped outside.
+    """A coefficient sampled on a regular grid, interpolated, clamped outside.
 
     Attributes:
-        values: real samples, shape (n_1, …, n_d), every n_i ≥ 2, all finite.
+        values: real samples, shape (n_1, …, n_d), all finite; every n_i ≥ 2 (≥ 4 for cubic).
         lo, hi: the grid's corners (d,), lo < hi; node i of axis a is at lo_a + i·(hi_a − lo_a)/(n_a − 1).
+        interpolation: ``"nearest"``, ``"linear"`` (multilinear, the default) or ``"cubic"``
+            (4-point Lagrange per axis, exact on cubics; see :mod:`sirenpde.domains.interpolation`).
+            Linear has first derivatives, cubic first and second ones.
     """
 
-    values: np.ndarray
+    values: np.ndarray = field(repr=False)  # a repr of shape, corners and scheme, not of every sample
     lo: tuple[float, ...]
     hi: tuple[float, ...]
+    interpolation: Interpolation = "linear"
     # The grid as a flat tensor per (dtype, device): the residual evaluates m every training step,
     # and copying (on a GPU: uploading) the whole array each time would dominate for large grids.
     _tables: dict = field(default_factory=dict, init=False, repr=False)
@@ -46,13 +63,18 @@ class GriddedMedium:
     def __post_init__(self) -> None:
         values = np.asarray(self.values)
         lo, hi = tuple(float(v) for v in self.lo), tuple(float(v) for v in self.hi)
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"unknown interpolation {self.interpolation!r}; expected one of:"
+                             f" {', '.join(INTERPOLATIONS)}")
         if len(lo) != values.ndim or len(hi) != values.ndim:
             raise ValueError(f"the array has {values.ndim} axes, so lo and hi need {values.ndim}"
                              f" coordinates each; found lo={list(lo)}, hi={list(hi)}")
         if not all(a < b for a, b in zip(lo, hi, strict=True)):
             raise ValueError(f"the grid needs lo < hi on every axis; found lo={list(lo)}, hi={list(hi)}")
-        if min(values.shape, default=0) < 2:
-            raise ValueError(f"expected at least 2 samples along every axis; found shape {values.shape}")
+        fewest = MIN_NODES[self.interpolation]
+        if min(values.shape, default=0) < fewest:
+            raise ValueError(f"expected at least {fewest} samples along every axis for interpolation:"
+                             f" {self.interpolation}; found shape {values.shape}")
         if not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(values):
             raise ValueError(f"expected real numbers; found an array of {values.dtype}")
         bad = ~np.isfinite(values)
@@ -70,42 +92,78 @@ class GriddedMedium:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Values (N,) at points (N, d), in the points' dtype and on their device."""
+        return self.jet(x).value
+
+    def gradient(self, x: torch.Tensor) -> torch.Tensor:
+        """The interpolant's gradient (N, d) at points (N, d): piecewise constant for linear."""
+        return self.jet(x, gradient=True).gradient
+
+    def second(self, x: torch.Tensor, axis: int) -> torch.Tensor:
+        """The pure second derivative along ``axis`` (N,) at points (N, d); cubic only."""
+        return self.jet(x, second=(axis,)).second[axis]
+
+    def laplacian(self, x: torch.Tensor, axes: Sequence[int] | None = None) -> torch.Tensor:
+        """Σ of the second derivatives over ``axes`` (all by default), (N,); cubic only."""
+        axes = tuple(range(self.dim)) if axes is None else tuple(axes)
+        return sum(self.jet(x, second=axes).second.values(), torch.zeros_like(x[:, 0]))
+
+    def jet(self, x: torch.Tensor, gradient: bool = False, second: Sequence[int] = ()) -> Jet:
+        """The value and the derivatives asked for, from one look-up of the samples around each point.
+
+        Raises:
+            ValueError: points not (N, d), or a derivative the interpolation does not define.
+        """
         if x.ndim != 2 or x.shape[1] != self.dim:
             raise ValueError(f"points must have shape (N, {self.dim}); found {tuple(x.shape)}")
-        shape = self.values.shape
+        shape, d = self.values.shape, self.dim
         table = self._tables.get((x.dtype, x.device))
         if table is None:
             table = torch.as_tensor(self.values, dtype=x.dtype, device=x.device).reshape(-1)
             self._tables[(x.dtype, x.device)] = table
-        lo = torch.as_tensor(self.lo, dtype=x.dtype, device=x.device)
-        hi = torch.as_tensor(self.hi, dtype=x.dtype, device=x.device)
-        cells = torch.as_tensor([n - 1 for n in shape], dtype=x.dtype, device=x.device)
-        t = ((x.detach() - lo) / (hi - lo) * cells).clamp(min=torch.zeros_like(cells), max=cells)
-        base = torch.minimum(t.floor(), cells - 1)  # the last node belongs to the last cell
-        frac = t - base
-        base = base.long()
-        strides = [int(np.prod(shape[a + 1:])) for a in range(self.dim)]
-        out = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        for corner in itertools.product((0, 1), repeat=self.dim):
-            weight = torch.ones_like(out)
-            index = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-            for a, c in enumerate(corner):
-                weight = weight * (frac[:, a] if c else 1 - frac[:, a])
-                index = index + (base[:, a] + c) * strides[a]
-            out = out + weight * table[index]
-        return out
+        # Derivatives come from the interpolant, not from autograd through the look-up.
+        x = x.detach()
+        stencils = []
+        for a in range(d):
+            orders = [0] + [1] * gradient + [2] * (a in second)
+            t = (x[:, a] - self.lo[a]) / (self.hi[a] - self.lo[a]) * (shape[a] - 1)
+            h = (self.hi[a] - self.lo[a]) / (shape[a] - 1)
+            stencils.append(axis_stencil(t, shape[a], h, self.interpolation, orders))
+        samples = gather(table, shape, stencils)
+
+        def along(a: int, k: int) -> torch.Tensor:
+            return contract(samples, stencils, [k if b == a else 0 for b in range(d)])
+
+        value = along(0, 0)
+        grad = torch.stack([along(a, 1) for a in range(d)], dim=1) if gradient else None
+        return Jet(value, grad, {a: along(a, 2) for a in second})
 
 
 @dataclass(frozen=True, eq=False)
 class SpatialMedium:
     """A medium of space in a space-time problem: evaluated on the spatial coordinates of points
-    (N, d + 1), time last, which it does not depend on."""
+    (N, d + 1), time last, which it does not depend on (its time derivatives are zero)."""
 
     medium: GriddedMedium
+
+    @property
+    def interpolation(self) -> str:
+        return self.medium.interpolation
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.medium(x[:, : self.medium.dim])
 
+    def gradient(self, x: torch.Tensor) -> torch.Tensor:
+        return self.jet(x, gradient=True).gradient
+
+    def second(self, x: torch.Tensor, axis: int) -> torch.Tensor:
+        return self.jet(x, second=(axis,)).second[axis]
+
+    def jet(self, x: torch.Tensor, gradient: bool = False, second: Sequence[int] = ()) -> Jet:
+        d = self.medium.dim
+        inner = self.medium.jet(x[:, :d], gradient, tuple(a for a in second if a < d))
+        still = torch.zeros_like(x[:, d:])
+        grad = None if inner.gradient is None else torch.cat([inner.gradient, still], dim=1)
+        return Jet(inner.value, grad, {a: inner.second[a] if a < d else still[:, 0] for a in second})
 
 def read_grid(path: str | Path, dataset: str | None = None) -> np.ndarray:
     """The array stored in ``path``: a ``.npy`` file, or the dataset ``dataset`` of an ``.h5`` file.

@@ -13,6 +13,9 @@ Operators, for every axis ``a`` (``x``, ``t`` …) and field ``u``:
 ``dn(u)``             ∂u/∂n, the outward normal derivative (boundaries only)
 ``norm(grad(u))``     |∇u| over the spatial axes
 ====================  ==========================================================
+
+The same operators apply to a known coefficient ``k`` (a field given by data): ``dx(k)``,
+``lap(k)`` … come from its interpolant (:mod:`sirenpde.expressions.known_fields`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .derivative_requests import (
     derivative_request,
     operator_names,
 )
+from .known_fields import KnownCoefficient, KnownFields
 
 __all__ = ["ExpressionResidual", "operator_names", "NORMAL_DERIVATIVE", "LAPLACIAN"]
 
@@ -48,6 +52,8 @@ class ExpressionResidual:
         scalars: names of learnable scalars, read from ``unknowns`` at every call.
         coefficient_fields: names of learnable coefficient networks, evaluated at the points.
         unknowns: the problem's :class:`~sirenpde.model.unknowns.Unknowns`, when it has any.
+        known: name → a coefficient given by data (:class:`~sirenpde.domains.media.GriddedMedium`),
+            read by value and, through the same operators as the fields, by derivative.
         requests: each derivative the expression reads, by its text, resolved once here.
     """
 
@@ -58,6 +64,7 @@ class ExpressionResidual:
     scalars: tuple[str, ...] = ()
     coefficient_fields: tuple[str, ...] = ()
     unknowns: torch.nn.Module | None = None
+    known: Mapping[str, KnownCoefficient] = field(default_factory=dict)
     requests: Mapping[str, DerivativeRequest] = field(init=False, repr=False)
     _channels: Mapping[str, int] = field(init=False, repr=False)  # field name → its column of u.value
 
@@ -65,6 +72,19 @@ class ExpressionResidual:
         quantities = self.expression.quantities
         object.__setattr__(self, "requests", {q.text: derivative_request(q, self.axes) for q in quantities})
         object.__setattr__(self, "_channels", {name: k for k, name in enumerate(self.fields)})
+
+    def _known_fields(self, u: Fields) -> dict[str, KnownFields]:
+        """Each known coefficient the expression reads, with what it asks of it computed at once."""
+        out = {}
+        differentiated = {r.field for r in self.requests.values() if r.field in self.known}
+        for name in (set(self.known) & self.expression.used_names) | differentiated:
+            asked = [r for r in self.requests.values() if r.field == name]
+            gradient = any(r.op in ("d", "dn", "norm_grad") for r in asked)
+            second = {u.axis(r.axis) for r in asked if r.op == "dd"}
+            second |= set(u.laplacian_axes) if any(r.op == "lap" for r in asked) else set()
+            out[name] = KnownFields(self.known[name], u.x, u.axes, u.normals, u.laplacian_axes,
+                                    gradient=gradient, second=tuple(sorted(second)))
+        return out
 
     def __call__(self, u: Fields) -> torch.Tensor:
         # The axes come first: the expression takes its dtype and device from its first input.
@@ -86,6 +106,10 @@ class ExpressionResidual:
             env[name] = self.unknowns.field(name, u.x)
         for name in used & set(u.data):
             env[name] = u.data[name]
+        known = self._known_fields(u) if self.known else {}
+        for name in used & set(known):
+            env[name] = known[name].value[:, 0]
         for key, request in self.requests.items():
-            env[key] = request(u, self._channels[request.field])
+            source = known.get(request.field)
+            env[key] = request(u, self._channels[request.field]) if source is None else request(source, 0)
         return self.expression(env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from .._version import __version__
+from ..domains.media import GriddedMedium, SpatialMedium
 from ..model.ansatz import AbstractAnsatz
 from ..model.ansatz_registry import ANSATZE, rebuild_ansatz
 from ..model.siren import SIREN
@@ -23,6 +25,7 @@ from .xdmf import attach_dimension_scales, write_xdmf, write_xdmf_arrays
 __all__ = ["save", "load", "read_error_by_time", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 def save(
@@ -74,6 +77,7 @@ def save(
         _write_history(f.create_group("history"), solution.history)
         _write_model(f.create_group("model"), solution.model)
         _write_unknowns(f, solution, c.grid)
+        _write_coefficients(f, solution)
         attach_dimension_scales(f, c.grid.axes)
         sidecar = xdmf and write_xdmf_arrays(f, c.grid, solution.time_axis)
     if sidecar:
@@ -111,6 +115,31 @@ def _write_unknowns(f: h5py.File, solution: Solution, grid) -> None:
         f.create_dataset(f"unknowns/{name}", data=values, compression="gzip")
 
 
+def _write_coefficients(f: h5py.File, solution: Solution) -> None:
+    """The known coefficients as their samples (``/coefficients/<name>``) with what rebuilds them:
+    the grid's corners, the interpolation and the axes it spans."""
+    for name, coefficient in solution.coefficients.items():
+        medium = coefficient.medium if isinstance(coefficient, SpatialMedium) else coefficient
+        if not isinstance(medium, GriddedMedium):
+            log.warning("the coefficient %s is not a grid of samples (%s); it is not stored",
+                        name, type(medium).__name__)
+            continue
+        dataset = f.create_dataset(f"coefficients/{name}", data=medium.values, compression="gzip")
+        dataset.attrs["lo"], dataset.attrs["hi"] = np.asarray(medium.lo), np.asarray(medium.hi)
+        dataset.attrs["interpolation"] = medium.interpolation
+        dataset.attrs["axes"] = list(solution.axes[: medium.dim])
+
+
+def _read_coefficients(f: h5py.File, axes: list[str]) -> dict:
+    out = {}
+    for name, dataset in f.get("coefficients", {}).items():
+        attrs = dataset.attrs
+        medium = GriddedMedium(np.asarray(dataset[()]), tuple(attrs["lo"]), tuple(attrs["hi"]),
+                               str(attrs["interpolation"]))
+        out[name] = SpatialMedium(medium) if medium.dim < len(axes) else medium
+    return out
+
+
 def _write_grid(f: h5py.File, grid) -> None:
     for axis, coords in zip(grid.axes, grid.coords, strict=True):
         f.create_dataset(f"grid/{axis}", data=coords)
@@ -142,7 +171,9 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
     """Rebuild the :class:`Solution` stored in ``path``: it evaluates anywhere, not only on the grid.
 
     The result has no domain or exact solution attached; the stored grid, mask and reference
-    remain readable with h5py.
+    remain readable with h5py. Known coefficients come back from their stored samples
+    (``solution.coefficients``); pass them to :func:`~sirenpde.load_problem_text` with the stored
+    problem text to evaluate the problem's residuals again.
     """
     with h5py.File(path, "r") as f:
         if f.attrs.get("format") != "sirenpde":
@@ -164,6 +195,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         time_axis = f.attrs.get("time_axis")
         parameters = {name: {k: _plain(v) for k, v in group.attrs.items()}
                       for name, group in f.get("parameters", {}).items()}
+        coefficients = _read_coefficients(f, axes)
     model = SIREN(**hparams, bounds=bounds)
     model.load_state_dict(state)
     for name, description in ansatz.items():  # at most one: a problem has one ansatz
@@ -171,7 +203,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
     model = model.to(device=device, dtype=dtype)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
                     complex=is_complex, time_axis=None if time_axis is None else str(time_axis),
-                    parameters=parameters)
+                    parameters=parameters, coefficients=coefficients)
 
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",

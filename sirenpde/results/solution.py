@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +91,8 @@ class Solution:
             by default taken from ``unknowns`` (a loaded file passes it directly).
         resolution: the grid points per axis of :meth:`grid` when none is given (an int or one per
             axis; by default by dimension, see :func:`default_resolution`).
+        coefficients: the known coefficients its residuals read, by name, each a callable of points
+            (N, d) → (N,) (:class:`~sirenpde.domains.media.GriddedMedium`); saved with the result.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class Solution:
         unknowns: torch.nn.Module | None = None,
         parameters: dict[str, dict[str, float]] | None = None,
         resolution: int | Sequence[int] | None = None,
+        coefficients: Mapping[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     ):
         self.model = model.eval()
         self.resolution = resolution
@@ -129,6 +132,7 @@ class Solution:
             raise ValueError(f"the time axis must be the last axis {self.axes[-1]!r}; found {time_axis!r}")
         self.time_axis = time_axis
         self.unknowns = unknowns
+        self.coefficients = dict(coefficients or {})
         self.parameters = parameters if parameters is not None else (
             unknowns.report() if unknowns is not None else {})
 
@@ -140,7 +144,7 @@ class Solution:
             kind=self.kind, history=self.history, info=self.info, complex=self.complex,
             bounds=self.bounds if self.domain is None else None, reference=self.reference,
             error_mask=self.error_mask, time_axis=self.time_axis, unknowns=self.unknowns,
-            parameters=self.parameters, resolution=self.resolution)
+            parameters=self.parameters, resolution=self.resolution, coefficients=self.coefficients)
         return Solution(**{**current, **changes})
 
     @property

@@ -144,7 +144,7 @@ class FileRun:
         spec = self.spec
         info = {**solution.info, "title": spec.title, "chosen": "; ".join(spec.picked)}
         return solution.replace(reference=spec.reference, error_mask=spec.error_mask,
-                                resolution=spec.resolution, info=info)
+                                resolution=spec.resolution, info=info, coefficients=spec.coefficients)
 
     def save(self, solution: Solution, out: str | Path, *, final: bool = True) -> Saved:
         """Mesh (when the file asks), compare with the reference (evaluated here, once) and write the
