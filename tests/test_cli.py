@@ -101,7 +101,7 @@ def test_check_good_file(capsys):
     assert main(["check", str(POISSON)]) == 0
     out, err = capsys.readouterr()
     assert out.startswith(f"{POISSON}: ok (poisson")
-    assert "dirichlet:outer" in out and err == ""
+    assert "neumann:hole_a" in out and "chosen dirichlet: exact" in out and err == ""
 
 
 @pytest.mark.parametrize("case", BAD)

@@ -283,8 +283,8 @@ def test_the_python_builder_and_a_problem_file_name_constraints_alike():
 problem: poisson
 domain: {box: {lo: [0, 0], hi: [1, 1]}}
 boundary:
-  - {type: dirichlet, value: 0}
-  - {type: dirichlet, on: x_min, value: 0}
+  - {type: dirichlet, value: 0, exact: false}
+  - {type: dirichlet, on: x_min, value: 0, exact: false}
   - {type: neumann, on: y_max, value: 0}
 """)
     names = ["pde", "dirichlet:boundary", "dirichlet:x_min", "neumann:y_max"]

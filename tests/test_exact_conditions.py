@@ -287,7 +287,8 @@ boundary:
 
 @pytest.mark.parametrize("text, key, words", [
     (POISSON, "boundary[0].exact", "one value on all their parts"),
-    (POISSON.replace("x, exact: true", "0"), "boundary[1].exact", "on every dirichlet condition or on none"),
+    (POISSON.replace("x, exact: true", "0, exact: false"), "boundary[1].exact",
+     "on every dirichlet condition or on none"),
     (POISSON.replace("type: dirichlet, on: right", "type: neumann, on: right"), "boundary[1].exact",
      "`exact` is for dirichlet conditions"),
     (POISSON.replace("box: {lo: [0, 0], hi: [1, 1]}", "union: [{box: {lo: [0, 0], hi: [1, 1]}},"
@@ -313,7 +314,7 @@ sources: [{center: [0, 0]}]
 boundary:
   - {type: dirichlet, on: boundary, value: 0, exact: true}
 """
-    with pytest.raises(sp.ConfigError, match="source_splitting.enabled: exact Dirichlet"):
+    with pytest.raises(sp.ConfigError, match=r"boundary\[0\]\.exact: source splitting is on"):
         sp.load_problem_text(text, "h.yaml")
     text = text.replace("k: 5", "k: 5\nsource_splitting: {enabled: false}")
     problem = sp.load_problem_text(text, "h.yaml").problem

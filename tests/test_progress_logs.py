@@ -16,6 +16,8 @@ from sirenpde.cli import main
 from sirenpde.cli.progress import LogLines, MetricsCSV, device_line
 from sirenpde.training.run import Progress
 
+# The Dirichlet condition kept in the loss, so that the lines carry two terms.
+SOFT = TINY.replace("value: 0, points: 32}", "value: 0, points: 32, exact: false}")
 NAMES = ["pde", "dirichlet:boundary"]
 
 
@@ -61,7 +63,7 @@ def test_metrics_csv_has_every_term_and_weight_and_appends(tmp_path):
 
 
 def test_the_callback_carries_each_terms_loss_and_weight():
-    spec = sp.load_problem_text(TINY)
+    spec = sp.load_problem_text(SOFT)
     seen: list[Progress] = []
     training = dataclasses.replace(spec.training, steps=4, log_every=2)
     sp.train(spec.problem, sp.build_model(spec.problem, spec.model), training, callback=seen.append)
@@ -74,7 +76,7 @@ def test_the_callback_carries_each_terms_loss_and_weight():
 
 
 def test_solve_to_a_file_leaves_progress_lines_and_the_csv(tmp_path):
-    path = _write(tmp_path, TINY)
+    path = _write(tmp_path, SOFT)
     out, metrics = tmp_path / "r.h5", tmp_path / "metrics.csv"
     code, _, stderr = _run(["solve", str(path), "--out", str(out), "--steps", "20", "--log", str(metrics),
                             "--log-seconds", "0"])
@@ -91,7 +93,7 @@ def test_solve_to_a_file_leaves_progress_lines_and_the_csv(tmp_path):
 @pytest.mark.parametrize("log, words", [("m.txt", "expected a .csv file"), ("no/such/m.csv", "no folder"),
                                         ("old.csv", "the file exists")])
 def test_a_log_that_cannot_be_written_is_refused_before_training(tmp_path, log, words):
-    path = _write(tmp_path, TINY)
+    path = _write(tmp_path, SOFT)
     (tmp_path / "old.csv").write_text("kept\n")
     code, stdout, stderr = _run(["solve", str(path), "--out", str(tmp_path / "r.h5"),
                                  "--log", str(tmp_path / log)])
@@ -100,7 +102,7 @@ def test_a_log_that_cannot_be_written_is_refused_before_training(tmp_path, log, 
 
 
 def test_quiet_prints_only_the_summary(tmp_path):
-    path = _write(tmp_path, TINY)
+    path = _write(tmp_path, SOFT)
     code, _, stderr = _run(["solve", str(path), "--out", str(tmp_path / "r.h5"), "--steps", "10", "--quiet"])
     assert code == 0 and stderr == ""
 

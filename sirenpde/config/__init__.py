@@ -127,7 +127,8 @@ def _build(source: YamlSource, coefficients: Mapping | None = None) -> RunSpec:
     default_out = Path(source.path).with_suffix(".h5").name if source.path != "<string>" else "result.h5"
     return RunSpec(built.problem, choices.model, choices.training, spec.output.path or default_out,
                    spec.output.resolution, source, spec.title, built.reference, built.error_mask, built.mesh,
-                   spec.output, tuple(choices.lines()), built.coefficients)
+                   spec.output, (*(f"{k}: {why}" for k, why in compiler.picked.items()), *choices.lines()),
+                   built.coefficients)
 
 
 def _written(data: dict, section: str) -> dict:

@@ -34,6 +34,8 @@ class Compiler:
     # Known coefficients by parameter name, used instead of the files the text names: those stored in
     # a result, when its problem is built again from the stored text (the files may have moved).
     stored: Mapping[str, object] = field(default_factory=dict, compare=False)
+    # What the build chose where the file left it open: key → value and reason (printed by `check`).
+    picked: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __call__(self, key: tuple, value: str | float, normals: bool = False) -> PointExpression:
         try:

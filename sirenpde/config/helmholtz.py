@@ -65,7 +65,7 @@ class HelmholtzCondition(TermSection):
     value: Expr | None = None
     alpha: Expr | None = None
     points: PointCount = 500
-    exact: bool = False
+    exact: bool | None = None  # None: exact where it works (exact_dirichlet)
 
 
 class FDOptions(Section):
@@ -119,11 +119,11 @@ class HelmholtzFile(FileBase):
             name = constraint_name("source", i)
             points[name], weights[name] = self.source_disc.points, self.source_disc.weight
         conditions = self._conditions(compile_, domain, points, weights)
-        exact = exact_dirichlet(compile_, domain, self.boundary, conditions["dirichlet"], points, weights, 2)
         split = self._split(compile_, domain.dim, sources)
-        if exact and split:
-            raise compile_.error(("source_splitting", "enabled"), "exact Dirichlet conditions exclude source"
-                                 " splitting (one ansatz per problem); set it to false")
+        excluded = ("source splitting is on, and a problem has one ansatz; source_splitting: {enabled: false}"
+                    " turns it off") if split else None
+        exact = exact_dirichlet(compile_, domain, self.boundary, conditions["dirichlet"], points, weights, 2,
+                                excluded)
         slowness2 = self._slowness2(compile_, domain.dim)
         source = compile_(("source",), self.source)
         problem = helmholtz(

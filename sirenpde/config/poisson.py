@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import torch
+
 from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..domains import AbstractDomain
-from ..expressions.coefficients import Coefficient
+from ..domains.sampling import make_sampler
+from ..expressions.coefficients import Coefficient, PointExpression
 from ..model.hard_dirichlet import dirichlet_ansatz
 from ..problems._variable_coefficient import check_positive
 from ..problems.poisson import poisson
@@ -31,7 +34,7 @@ class PoissonCondition(TermSection):
     on: str = "boundary"
     value: Expr
     points: PointCount = 500
-    exact: bool = False
+    exact: bool | None = None  # None: exact where it works (exact_dirichlet)
 
 
 class GradientSupervision(TermSection):
@@ -103,24 +106,56 @@ class PoissonFile(FileBase):
 
 
 def exact_dirichlet(compile_: Compiler, domain: AbstractDomain, conditions: Sequence, dirichlet: dict,
-                    points: dict, weights: dict, channels: int = 1) -> bool:
-    """Whether the Dirichlet conditions are imposed exactly (``exact: true``; u = g + φ·N), checked:
-    on every Dirichlet condition or none, one value, parts a distance function is built for. Their
-    terms then leave ``points`` and ``weights``."""
-    flagged = [i for i, c in enumerate(conditions) if c.exact]
-    if not flagged:
-        return False
+                    points: dict, weights: dict, channels: int = 1, excluded_by: str | None = None) -> bool:
+    """Whether the Dirichlet conditions are imposed exactly (u = g + φ·N); their terms then leave
+    ``points`` and ``weights``.
+
+    ``exact: true`` asks for it (on every Dirichlet condition or on none; one value, a distance
+    function for these parts), ``exact: false`` refuses it. Left out, it is chosen wherever it
+    works — it was 20–50× more accurate than the penalised condition for about 1.45× the training
+    time on the problems measured — and the choice is recorded with the reason. ``excluded_by`` names
+    a setting of the file that rules it out (the problem itself is fine).
+    """
     for i, c in enumerate(conditions):
         if c.exact and c.type != "dirichlet":
             raise compile_.error(("boundary", i, "exact"), f"`exact` is for dirichlet conditions; this one"
                                  f" is {c.type}")
-        if c.type == "dirichlet" and not c.exact:
-            raise compile_.error(("boundary", i, "exact"), "set exact: true on every dirichlet condition"
-                                 " or on none (one distance function imposes them all)")
-    try:
-        dirichlet_ansatz(domain, dirichlet, channels)
-    except ValueError as err:
-        raise compile_.error(("boundary", flagged[0], "exact"), f"{err}; or set exact: false") from None
+    asked = [(i, c.exact) for i, c in enumerate(conditions) if c.type == "dirichlet"]
+    said = {flag for _, flag in asked if flag is not None}
+    if said == {True, False}:
+        i = next(i for i, flag in asked if flag is False)
+        raise compile_.error(("boundary", i, "exact"), "set exact: true on every dirichlet condition or on"
+                             " none (one distance function imposes them all)")
+    if not dirichlet or said == {False}:
+        return False
+    obstacle = excluded_by or _obstacle(domain, dirichlet, channels)
+    if said == {True} and obstacle is not None:
+        first = next(i for i, flag in asked if flag)
+        raise compile_.error(("boundary", first, "exact"), f"{obstacle}; or set exact: false")
+    if obstacle is not None:
+        compile_.picked["dirichlet"] = f"in the loss, not exact ({obstacle})"
+        return False
+    if not said:
+        compile_.picked["dirichlet"] = "exact, u = g + φ·N (φ a distance function of the Dirichlet parts)"
     for part in dirichlet:
         del points[constraint_name("dirichlet", part)], weights[constraint_name("dirichlet", part)]
     return True
+
+
+def _obstacle(domain: AbstractDomain, dirichlet: dict, channels: int) -> str | None:
+    """Why u = g + φ·N cannot impose these conditions, or ``None``: no distance function for these
+    parts, different values, or a value that is no smooth extension into the domain (g's own
+    derivatives enter the equation)."""
+    try:
+        dirichlet_ansatz(domain, dirichlet, channels)
+    except ValueError as err:
+        return str(err)
+    value = next(iter(dirichlet.values()))
+    if isinstance(value, PointExpression):
+        if not value.compiled.smooth:
+            return f"its value {value.compiled.text!r} has a kink or a jump, so it is no smooth extension"
+        inside = domain.sample_interior(256, make_sampler("uniform", torch.Generator().manual_seed(0), "cpu",
+                                                          torch.float64))
+        if not torch.isfinite(value(inside)).all():
+            return f"its value {value.compiled.text!r} is not finite everywhere inside the domain"
+    return None

@@ -125,6 +125,17 @@ class Expression:
         """Whether the formula contains a complex literal such as ``2j``."""
         return self._complex
 
+    @property
+    def smooth(self) -> bool:
+        """Whether the formula has no kink or jump of its own making: none of ``abs``, ``sign``,
+        ``floor``, ``min``, ``where``, comparisons, ``and``/``or``, ``%`` and the like. (Where it is
+        finite, a smooth formula is then infinitely differentiable.)"""
+        try:
+            tree = _parse(self.text)
+        except ExpressionError:  # a number's text such as 'nan'
+            return True
+        return not any(_kinked(node) for node in ast.walk(tree))
+
     def __call__(self, env: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Evaluate the formula on a batch of points.
 
@@ -151,6 +162,18 @@ class Expression:
             # A constant formula still gives one value per point; clone so callers may write to it.
             return value.expand(first.shape).clone()
         return value
+
+
+_KINKED_FUNCTIONS = frozenset({"abs", "sign", "floor", "ceil", "heaviside", "min", "max", "where", "angle"})
+
+
+def _kinked(node: ast.AST) -> bool:
+    if isinstance(node, (ast.Compare, ast.BoolOp)):
+        return True
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return isinstance(node.op, (ast.Mod, ast.Not))
+    called = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    return called and node.func.id in _KINKED_FUNCTIONS
 
 
 def compile_expression(
