@@ -26,10 +26,15 @@ class ProgressBar:
         if self.bar.total != progress.total:  # a phase ended early (training.until)
             self.bar.total = progress.total
         self.bar.update(progress.step - self.bar.n)
-        self.bar.set_postfix_str(f"loss {progress.loss:.3e} ({progress.phase})", refresh=False)
+        self.bar.set_postfix_str(f"loss {progress.loss:.3e} ({_phase(progress)})", refresh=False)
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _phase(progress) -> str:
+    """The phase, and the time window while a march trains one (``adam, window 2/4``)."""
+    return f"{progress.phase}, window {progress.window}" if progress.window else progress.phase
 
 
 class LogLines:
@@ -45,9 +50,9 @@ class LogLines:
         self.phase_start = (0, 0.0)  # (step, elapsed) where the running phase's reports began
 
     def __call__(self, progress) -> None:
-        new_phase = progress.phase != self.phase
+        new_phase = _phase(progress) != self.phase
         if new_phase:
-            self.phase, self.phase_start = progress.phase, (progress.step, progress.elapsed)
+            self.phase, self.phase_start = _phase(progress), (progress.step, progress.elapsed)
         last = progress.stopped_by is not None
         if not (new_phase or last or progress.elapsed - self.printed_at >= self.seconds):
             return
@@ -59,7 +64,7 @@ class LogLines:
         rate = "damping" if progress.phase == "lm" else "lr"
         left = (f"stopped by {progress.stopped_by}" if progress.stopped_by is not None
                 else f"{_duration(self._left(progress))} left")
-        return (f"step {progress.step}/{progress.total} {progress.phase} loss {progress.loss:.3e}"
+        return (f"step {progress.step}/{progress.total} {_phase(progress)} loss {progress.loss:.3e}"
                 f" [{terms}] {rate} {progress.lr:.2e} {_duration(progress.elapsed)} elapsed, {left}")
 
     def _left(self, progress) -> float:

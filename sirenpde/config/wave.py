@@ -34,7 +34,7 @@ class WaveInitial(TermSection):
     velocity: Expr = 0.0
     focus: DomainNode | None = None
     focus_points: PointCount = 1000
-    exact: bool = False
+    exact: bool | None = None  # None: exact when the run marches in time (training.windows > 1)
 
 
 class WaveCondition(TermSection):
@@ -111,11 +111,16 @@ class WaveFile(FileBase):
             raise compile_.error(("domain",), "a wave problem needs a space-time domain:"
                                  " domain: {spacetime: {space: {...}, t: [t0, t1]}}")
         points, weights = {"pde": self.pde.points}, {"pde": self.pde.weight}
-        if not self.initial.exact:
+        marching = self.training.windows > 1
+        if marching and self.initial.exact is False:
+            raise compile_.error(("initial", "exact"), "time marching (training.windows > 1) imposes the"
+                                 " initial data exactly; remove exact: false")
+        exact_initial = marching if self.initial.exact is None else self.initial.exact
+        if not exact_initial:
             points |= {"initial": self.initial.points, "initial_velocity": self.initial.points}
             weights |= {"initial": self.initial.weight, "initial_velocity": self.initial.weight}
         focus = self.initial.focus.domain if self.initial.focus is not None else None
-        if focus is not None and self.initial.exact:
+        if focus is not None and exact_initial:
             raise compile_.error(("initial", "focus"), "exact: true imposes the initial data exactly,"
                                  " so there are no initial terms to focus; remove focus")
         if focus is not None:
@@ -141,7 +146,7 @@ class WaveFile(FileBase):
             dirichlet=parts["dirichlet"], neumann=parts["neumann"], absorbing=list(parts["absorbing"]),
             periodic=list(parts["periodic"]), initial_focus=focus,
             exact=compile_.exact(self.exact), axes=compile_.axes, points=points, weights=weights,
-            norm=self.norm, exact_initial=self.initial.exact,
+            norm=self.norm, exact_initial=exact_initial,
         )
 
     def _condition(self, compile_: Compiler, domain: SpaceTime, key: tuple, c: WaveCondition):

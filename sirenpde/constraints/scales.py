@@ -32,6 +32,7 @@ from torch import nn
 from ..derivatives.complex import ComplexFields
 from ..derivatives.fields import AutogradFields
 from ..domains import UniformSampler
+from ..model.ansatz import AbstractAnsatz
 from .constraint import Constraint
 from .problem import Problem
 
@@ -125,19 +126,33 @@ def data_frequency(problem: Problem, seed: int = 0) -> float:
     of normalised input), at least :data:`MIN_FREQUENCY`; see the module's docstring."""
     centre, half = _frame(problem)
     zero, found = _zero(problem), MIN_FREQUENCY
+    known = zero if isinstance(zero, AbstractAnsatz) and zero.known_data(centre[None]) is not None else None
+    probe = _zero(dataclasses.replace(problem, ansatz=None)) if known is not None else zero
     with torch.enable_grad():
-        for c, x, normals, data in _samples(problem, seed):
+        for d, points, normals in _data(problem, probe, known, seed):
             try:
-                d, points = _residuals(problem, zero, c, x, normals, data)
                 slope = _normalised_slope(-d, points, normals, half)
             except _PROBE_ERRORS:
-                continue  # a residual the zero field cannot stand in for (it divides by u, say)
+                continue
             d = d.detach()
             spread = float((d - d.mean(dim=0)).square().mean())
             if slope is None or not math.isfinite(spread) or spread <= 1e-20 * (1 + float(d.square().mean())):
                 continue  # no data, or a constant: nothing to resolve
             found = max(found, math.sqrt(slope / spread))
     return _with_time(problem, found, half)
+
+
+def _data(problem: Problem, probe: nn.Module, known: AbstractAnsatz | None, seed: int):
+    """(d (N, k), the points it was differentiated at, normals) for each constraint: its residual at
+    ``probe``, and the data ``known`` imposes there (a lift's g) when given."""
+    for c, x, normals, data in _samples(problem, seed):
+        try:
+            yield (*_residuals(problem, probe, c, x, normals, data), normals)
+        except _PROBE_ERRORS:
+            pass  # a residual the zero field cannot stand in for (it divides by u, say)
+        if known is not None:
+            points = x.detach().clone().requires_grad_(True)
+            yield known.known_data(points).reshape(x.shape[0], -1), points, normals
 
 
 def _normalised_slope(d: torch.Tensor, points: torch.Tensor, normals: torch.Tensor | None,

@@ -16,11 +16,11 @@ than that when nothing second-order is needed).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from ..model.ansatz import AbstractAnsatz
+from ..model.ansatz import NO_DATA, AbstractAnsatz
 from ..model.siren import SIREN
 from .fields import AutogradFields, Fields
 from .jet_layers import (
@@ -45,17 +45,19 @@ def forward_capable(model) -> bool:
 
 
 def model_jets(
-    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None, *, plain: bool = False
+    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None, *, plain: bool = False,
+    data: Mapping = NO_DATA,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`siren_jets` of the SIREN, or of an ansatz's network pushed through its closed-form part."""
+    """:func:`siren_jets` of the SIREN, or of an ansatz's network pushed through its closed-form part
+    (which may read the batch's ``data``)."""
     if isinstance(model, AbstractAnsatz):
         groups = diagonal_groups(x.shape[1]) if groups is None else groups
-        return model.jets(siren_jets(model.network, x, groups, plain=plain), x, groups)
+        return model.jets(siren_jets(model.network, x, groups, plain=plain), x, groups, data)
     return siren_jets(model, x, groups, plain=plain)
 
 
 def compilable_jets(
-    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None
+    model: SIREN | AbstractAnsatz, x: torch.Tensor, groups: Groups | None = None, data: Mapping = NO_DATA
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """:func:`model_jets` in plain tensor operations: the function to hand to ``torch.compile``.
 
@@ -63,7 +65,7 @@ def compilable_jets(
     opaque to it, and compiled they are no faster than eager (``python benchmarks/jet_pass.py``;
     docs/benchmarks.md).
     """
-    return model_jets(model, x, groups, plain=True)
+    return model_jets(model, x, groups, plain=True, data=data)
 
 
 def siren_jets(
@@ -101,7 +103,7 @@ class ForwardFields(Fields):
     Same arguments as :class:`~sirenpde.derivatives.fields.AutogradFields`, except that ``model``
     must be a SIREN (or an ansatz around one that supports the engine; see :func:`forward_capable`);
     ``functional=True`` computes everything with the forward pass, for use inside ``torch.func``;
-    ``jets(model, x, groups)`` replaces :func:`model_jets` (e.g. a ``torch.compile``-d
+    ``jets(model, x, groups, data=…)`` replaces :func:`model_jets` (e.g. a ``torch.compile``-d
     :func:`compilable_jets`).
 
     The first second-order request decides which rows the pass carries: the Laplacian, or u_tt of
@@ -184,6 +186,6 @@ class ForwardFields(Fields):
     def _all_jets(self, groups: Groups, needed: tuple[int, ...] | None = None):
         """The jets, computed with ``groups`` unless those computed already hold ``needed``."""
         if self._jets is None or (needed is not None and needed not in self._groups):
-            self._jets = self._jets_of(self._model, self.x, groups)
+            self._jets = self._jets_of(self._model, self.x, groups, data=self.data)
             self._groups = groups
         return self._jets

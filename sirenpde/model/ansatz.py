@@ -19,13 +19,18 @@ A bare network is no ansatz: it is its own model.
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar
 
 import torch
 from torch import nn
 
-__all__ = ["AbstractAnsatz", "AnsatzFactory", "Groups", "Jets"]
+__all__ = ["AbstractAnsatz", "AnsatzFactory", "Groups", "Jets", "NO_DATA"]
+
+NO_DATA: Mapping = MappingProxyType({})
+"""A batch without data."""
 
 Groups = tuple[tuple[int, ...], ...]
 """Second-order groups: for each second-order row, the axes whose pure second derivatives it sums."""
@@ -56,9 +61,19 @@ class AbstractAnsatz(nn.Module, abc.ABC):
         """u at points (N, d), as (N, c)."""
 
     @abc.abstractmethod
-    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         """u's jets at points ``x`` (N, d), given the network's there (see :data:`Jets`); each
-        second-order row ``q`` sums the pure second derivatives over the axes of ``groups[q]``."""
+        second-order row ``q`` sums the pure second derivatives over the axes of ``groups[q]``.
+        ``data`` is the batch's (:attr:`~sirenpde.derivatives.fields.Fields.data`): a closed-form part
+        may find its own jets there, computed once for the points' pool (a marched window's start)."""
+
+    def known_data(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The data the closed-form part imposes at points (N, d), (N, c) — a lift's offset g — for
+        the frequency probe of the settings chosen from the problem
+        (:func:`~sirenpde.constraints.scales.data_frequency`), which measures them directly: the
+        equation's residual at u = g all but vanishes when g is the solution itself. ``None`` (the
+        default): the closed-form part is a piece of the solution to probe through (a split source)."""
+        return None
 
     @abc.abstractmethod
     def description(self) -> dict:

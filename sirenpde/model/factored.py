@@ -11,12 +11,12 @@ a slowness of any unit is a bias away from τ = e⁰ = 1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
-from .ansatz import AbstractAnsatz, Groups, Jets
+from .ansatz import NO_DATA, AbstractAnsatz, Groups, Jets
 
 __all__ = ["DistanceFactor", "FactoredModel"]
 
@@ -61,7 +61,7 @@ class FactoredModel(AbstractAnsatz):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.factor(x) * torch.exp(self.network(x))
 
-    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         raise NotImplementedError("the forward derivative engine does not differentiate the factored"
                                   " form; use derivatives='autograd'")
 

@@ -18,12 +18,13 @@ and the network's jets pass through the product rule:
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 from torch.func import jvp, vmap
 
-from .ansatz import AbstractAnsatz, Groups, Jets
+from .ansatz import NO_DATA, AbstractAnsatz, Groups, Jets
 from .siren import SIREN
 
 __all__ = ["AbstractLift", "LiftedModel", "lift_jets"]
@@ -52,6 +53,12 @@ class AbstractLift(nn.Module, abc.ABC):
     def both(self, x: torch.Tensor) -> torch.Tensor:
         """A and B side by side, (N, c + 1)."""
         return torch.cat([self.offset(x), self.factor(x)[:, None]], dim=1)
+
+    def jets(self, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
+        """The jets of A and B side by side (value (N, c + 1), Jacobian (N, c + 1, d), grouped second
+        derivatives (N, c + 1, len(groups))): by :func:`lift_jets`, unless a subclass finds them
+        in the batch's ``data``."""
+        return lift_jets(self.both, x, groups)
 
 
 def lift_jets(fn, x: torch.Tensor, groups: Groups) -> Jets:
@@ -87,10 +94,10 @@ class LiftedModel(AbstractAnsatz):
         x = x.to(self._dtype())
         return self.lift.offset(x) + self.lift.factor(x)[:, None] * self.network(x)
 
-    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         """The network's jets through the product rule with the lift's (see the module docstring)."""
         value, jac, second = network_jets
-        lifted, lifted_jac, lifted_second = lift_jets(self.lift.both, x.detach().to(value.dtype), groups)
+        lifted, lifted_jac, lifted_second = self.lift.jets(x.detach().to(value.dtype), groups, data)
         a, ja, sa = lifted[:, :-1], lifted_jac[:, :-1], lifted_second[:, :-1]
         b, jb, sb = lifted[:, -1:], lifted_jac[:, -1], lifted_second[:, -1]     # (N, 1), (N, d), (N, k)
         cross = torch.stack([sum(jb[:, None, a_] * jac[:, :, a_] for a_ in axes) for axes in groups], dim=2)
@@ -98,6 +105,9 @@ class LiftedModel(AbstractAnsatz):
         u_jac = ja + value[:, :, None] * jb[:, None, :] + b[:, :, None] * jac
         u_second = sa + value[:, :, None] * sb[:, None, :] + 2 * cross + b[:, :, None] * second
         return u, u_jac, u_second
+
+    def known_data(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lift.offset(x.to(self._dtype()))
 
     def description(self) -> dict:
         return self.lift.description()

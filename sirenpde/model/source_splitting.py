@@ -17,12 +17,12 @@ PDE is the same, only the part the network must learn is easier.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
-from .ansatz import AbstractAnsatz, Groups, Jets
+from .ansatz import NO_DATA, AbstractAnsatz, Groups, Jets
 from .siren import SIREN
 
 __all__ = ["SourceSplitting", "SplitModel", "ein"]
@@ -129,7 +129,7 @@ class SplitModel(AbstractAnsatz):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x) + self.known(x.to(self.network.linears[0].weight.dtype))
 
-    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups) -> Jets:
+    def jets(self, network_jets: Jets, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         """The network's jets plus the known part's, in closed form."""
         value, jac, second = network_jets
         known_value, known_jac, known_hess = self.known.jets(x.to(value.dtype))

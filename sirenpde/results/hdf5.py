@@ -16,6 +16,7 @@ from .._version import __version__
 from ..domains.media import GriddedMedium, SpatialMedium
 from ..model.ansatz import AbstractAnsatz
 from ..model.ansatz_registry import ANSATZE, rebuild_ansatz
+from ..model.marched import MarchedModel
 from ..model.siren import SIREN
 from .atomic import atomic_path
 from .comparison import Comparison, compare
@@ -152,9 +153,19 @@ def _write_history(group: h5py.Group, history: dict) -> None:
 
 
 def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
+    if isinstance(model, MarchedModel):  # every window's network, plus the joins' record
+        group.attrs[model.kind] = json.dumps(model.description())
+        group.attrs["architecture"], group.attrs["loadable"] = "SIREN per time window", True
+        for k, network in enumerate(model.networks):
+            _write_network(group.create_group(f"windows/{k}"), network)
+        return
     if isinstance(model, AbstractAnsatz):  # the network, plus what rebuilds the closed-form part
         group.attrs[model.kind] = json.dumps(model.description())
         model = model.network
+    _write_network(group, model)
+
+
+def _write_network(group: h5py.Group, model: torch.nn.Module) -> None:
     if not isinstance(model, SIREN):
         group.attrs["architecture"] = type(model).__name__
         group.attrs["loadable"] = False
@@ -165,6 +176,12 @@ def _write_model(group: h5py.Group, model: torch.nn.Module) -> None:
     group.attrs["dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
     for key, tensor in model.state_dict().items():
         group.create_dataset(f"state/{key}", data=tensor.detach().cpu().numpy())
+
+
+def _read_network(group: h5py.Group, bounds) -> SIREN:
+    network = SIREN(**json.loads(group.attrs["hparams"]), bounds=bounds)
+    network.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in _walk(group["state"])})
+    return network.to(dtype=getattr(torch, group.attrs.get("dtype", "float32")))
 
 
 def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
@@ -181,14 +198,19 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         m = f["model"]
         if not m.attrs.get("loadable", False):
             raise ValueError(f"{path}: the stored model ({m.attrs.get('architecture')}) cannot be rebuilt")
-        hparams = json.loads(m.attrs["hparams"])
-        ansatz = {name: json.loads(m.attrs[name]) for name in ANSATZE if name in m.attrs}
-        dtype = getattr(torch, m.attrs.get("dtype", "float32"))
-        state = {k: torch.as_tensor(np.asarray(v)) for k, v in _walk(m["state"])}
+        bounds = (np.asarray(f.attrs["bounds_lo"]), np.asarray(f.attrs["bounds_hi"]))
+        if MarchedModel.kind in m.attrs:
+            windows = m["windows"]
+            networks = [_read_network(windows[str(k)], bounds) for k in range(len(windows))]
+            model = MarchedModel.from_description(networks, json.loads(m.attrs[MarchedModel.kind]))
+        else:
+            model = _read_network(m, bounds)
+            for name in ANSATZE:  # at most one: a problem has one ansatz
+                if name in m.attrs:
+                    model = rebuild_ansatz(name, model, json.loads(m.attrs[name]))
         history = {k: np.asarray(v) for k, v in _walk(f["history"])}
         axes = [str(a) for a in f.attrs["axes"]]
         fields = [str(a) for a in f.attrs["fields"]]
-        bounds = (np.asarray(f.attrs["bounds_lo"]), np.asarray(f.attrs["bounds_hi"]))
         kind = str(f.attrs["problem_kind"])
         is_complex = bool(f.attrs.get("complex", False))
         info = {k: _plain(f.attrs[k]) for k in _INFO_KEYS if k in f.attrs}
@@ -196,11 +218,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
         parameters = {name: {k: _plain(v) for k, v in group.attrs.items()}
                       for name, group in f.get("parameters", {}).items()}
         coefficients = _read_coefficients(f, axes)
-    model = SIREN(**hparams, bounds=bounds)
-    model.load_state_dict(state)
-    for name, description in ansatz.items():  # at most one: a problem has one ansatz
-        model = rebuild_ansatz(name, model, description)
-    model = model.to(device=device, dtype=dtype)
+    model = model.to(device=device)
     return Solution(model, axes, fields, kind=kind, history=history, info=info, bounds=bounds,
                     complex=is_complex, time_axis=None if time_axis is None else str(time_axis),
                     parameters=parameters, coefficients=coefficients)
@@ -208,7 +226,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
               "best_validation_loss", "title", "reference_kind", "mesh_files", "chosen",
-              "natural_scales")
+              "natural_scales", "windows", "window_times")
 
 
 def _plain(value):

@@ -14,6 +14,7 @@ any moment leaves one readable checkpoint.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from dataclasses import dataclass
@@ -95,7 +96,14 @@ def read_checkpoint(path: str | os.PathLike, key: str) -> dict | None:
     return None
 
 
+WINDOW_SUFFIX = ".window"
+"""A marched run's windows keep their checkpoints and finished networks at ``<path>.window<k>…``."""
+
+
 def remove_checkpoints(path: str | os.PathLike) -> None:
-    """Delete the checkpoint at ``path`` and its ``.prev`` (after the result is safely written)."""
-    for candidate in (Path(path), previous_path(Path(path))):
+    """Delete the checkpoint at ``path``, its ``.prev`` and a marched run's window files (after the
+    result is safely written)."""
+    path = Path(path)
+    windows = path.parent.glob(f"{glob.escape(path.name)}{WINDOW_SUFFIX}*") if path.parent.exists() else ()
+    for candidate in (path, previous_path(path), *windows):
         candidate.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from .checkpoint import Checkpointing, read_checkpoint
 from .distributed import Distributed, DistributedError, rank_seed
 from .errors import Stopped, TrainingError, TrainingInterrupted
 from .levenberg_marquardt import check_least_squares
+from .marching import march
 from .phases import PHASES, run_phases, steps_taken
 from .run import Progress, Run
 from .settings import TrainConfig, resolve_device
@@ -69,6 +70,11 @@ def train(
         DistributedError: another process of the job failed.
     """
     config = config or TrainConfig()
+    if config.windows > 1:
+        if model is not None:
+            raise ValueError("time marching builds one network per window from model_config; pass no model")
+        return march(problem, config, model_config or ModelConfig(), callback=callback,
+                     checkpointing=checkpointing, stop=stop, distributed=distributed)
     scales = natural_scales(problem, problem_frequency(problem)) if config.scales == "natural" else None
     if scales is not None:
         problem = scaled(problem, scales)

@@ -43,7 +43,9 @@ class Progress:
 
     ``terms``: each constraint's loss at this step, unweighted, by name; ``weights``: the weight each
     term enters the total with (a balancer's λ included); ``lr``: Adam's learning rate, LM's damping
-    (1 for L-BFGS); ``elapsed``: seconds of training so far (a resumed run's earlier parts included).
+    (1 for L-BFGS); ``elapsed``: seconds of training so far (a resumed run's earlier parts included);
+    ``window``: ``"k/K"`` while the k-th of K time windows trains (:mod:`sirenpde.training.marching`),
+    else empty.
     """
 
     step: int
@@ -55,6 +57,7 @@ class Progress:
     weights: dict[str, float] = field(default_factory=dict)
     lr: float = math.nan
     elapsed: float = 0.0
+    window: str = ""
 
 
 class Run:

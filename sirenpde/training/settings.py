@@ -118,6 +118,11 @@ class TrainConfig:
             configured steps. The solution's ``info`` says what ended the run: ``stopped_by`` is
             ``"time"`` when the budget ended a phase, else ``"tolerance"`` when it ended Adam, else
             ``"steps"``; its ``steps``, ``lm_steps`` and ``lbfgs_steps`` are the steps taken.
+        windows: time marching (see :mod:`sirenpde.training.marching`): a space-time problem's
+            interval split into this many equal windows, trained one after the other — each with
+            all the steps above, its network started from the previous window's — and joined
+            exactly (u and u_t continuous). The problem must impose its initial conditions exactly.
+            1 (the default): the whole interval at once.
     """
 
     steps: _Count = 2000
@@ -151,6 +156,7 @@ class TrainConfig:
     balance_lr: _Positive = 0.01
     scales: Literal["none", "natural"] = "none"
     until: Annotated[Until | None, BeforeValidator(short_form)] = None
+    windows: _AtLeastOne = 1
 
     def __post_init__(self) -> None:
         if self.adam_steps + self.lm_steps + self.lbfgs_steps == 0:
