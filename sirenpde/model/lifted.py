@@ -27,7 +27,7 @@ from torch.func import jvp, vmap
 from .ansatz import NO_DATA, AbstractAnsatz, Groups, Jets
 from .siren import SIREN
 
-__all__ = ["AbstractLift", "LiftedModel", "lift_jets"]
+__all__ = ["AbstractLift", "LiftedModel", "lift_jets", "jet_table", "lift_table", "LIFT"]
 
 
 class AbstractLift(nn.Module, abc.ABC):
@@ -56,9 +56,37 @@ class AbstractLift(nn.Module, abc.ABC):
 
     def jets(self, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         """The jets of A and B side by side (value (N, c + 1), Jacobian (N, c + 1, d), grouped second
-        derivatives (N, c + 1, len(groups))): by :func:`lift_jets`, unless a subclass finds them
-        in the batch's ``data``."""
-        return lift_jets(self.both, x, groups)
+        derivatives (N, c + 1, len(groups))): read from the batch's :data:`LIFT` table where the
+        points carry one (:func:`lift_table`), else by :func:`lift_jets`."""
+        if LIFT not in data:
+            return lift_jets(self.both, x, groups)
+        table, d = data[LIFT].to(x.dtype), x.shape[1]
+        diagonal = table[:, :, 1 + d :]
+        return table[:, :, 0], table[:, :, 1 : 1 + d], torch.stack(
+            [diagonal[:, :, list(axes)].sum(dim=2) for axes in groups], dim=2)
+
+
+LIFT = "lift.jets"
+"""The batch data key of a lift's jets at the points (no measured quantity can have this name)."""
+
+_CHUNK = 8192
+
+
+def jet_table(fn, x: torch.Tensor, axes: range) -> torch.Tensor:
+    """The value, first and pure second derivatives along ``axes`` of the pointwise ``fn`` (points
+    (N, d) → (N, k)) at x, as a table (N, k, 1 + 2·len(axes)), in chunks (nested forward-mode
+    products hold a few copies of every intermediate)."""
+    tables = []
+    for chunk in x.detach().split(_CHUNK):
+        value, jac, second = lift_jets(fn, chunk, tuple((a,) for a in axes))
+        tables.append(torch.cat([value[:, :, None], jac[:, :, list(axes)], second], dim=2).detach())
+    return torch.cat(tables)
+
+
+def lift_table(lift: AbstractLift, x: torch.Tensor) -> torch.Tensor:
+    """A and B's value, gradient and pure second derivatives at points x (N, d), as a table
+    (N, c + 1, 1 + 2d): computed once for a pool of points, then read by :meth:`AbstractLift.jets`."""
+    return jet_table(lift.both, x, range(x.shape[1]))
 
 
 def lift_jets(fn, x: torch.Tensor, groups: Groups) -> Jets:

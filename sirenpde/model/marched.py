@@ -36,7 +36,7 @@ from torch.func import jvp
 
 from .ansatz import NO_DATA, Groups, Jets
 from .exact_initial import InitialLift
-from .lifted import AbstractLift, LiftedModel, lift_jets
+from .lifted import AbstractLift, LiftedModel, jet_table
 from .stored_values import as_channels
 
 __all__ = ["MarchedModel", "WindowLift", "WindowModel", "earlier_windows", "START", "start_table",
@@ -88,14 +88,9 @@ def earlier_windows(networks: Sequence[nn.Module], edges: Sequence[float], initi
 def _spatial_jets(fn, x: torch.Tensor) -> torch.Tensor:
     """Value, spatial gradient and pure second spatial derivatives of ``fn`` (points (N, d) → (N, c))
     at x, as a table (N, c, 1 + 2·(d − 1))."""
-    d, tables = x.shape[1], []
-    for chunk in x.split(_CHUNK):  # nested forward-mode products hold a few copies of each layer
-        value, jac, second = lift_jets(fn, chunk, tuple((a,) for a in range(d - 1)))
-        tables.append(torch.cat([value[:, :, None], jac[:, :, : d - 1], second], dim=2).detach())
-    return torch.cat(tables)
+    return jet_table(fn, x, range(x.shape[1] - 1))
 
 
-_CHUNK = 8192
 
 
 def start_table(initial: InitialLift, x: torch.Tensor) -> torch.Tensor:

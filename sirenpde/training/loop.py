@@ -30,6 +30,7 @@ from .errors import Stopped, TrainingError, TrainingInterrupted
 from .levenberg_marquardt import check_least_squares
 from .marching import march
 from .phases import PHASES, run_phases, steps_taken
+from .point_pools import with_lift_pools
 from .run import Progress, Run
 from .settings import TrainConfig, resolve_device
 
@@ -86,6 +87,7 @@ def train(
     if model is None:
         model = build_model(problem, model_config or ModelConfig(), seed=config.seed)
     model = model.to(device=device, dtype=dtype)
+    problem = with_lift_pools(problem, config, device, dtype)  # the lift's jets read, not recomputed
     if problem.unknowns is not None:
         problem.unknowns.to(device=device, dtype=dtype)  # in place: the residuals hold its parameters
     run = setup_run(problem, model, config, device, dtype, callback, checkpointing, stop, distributed)

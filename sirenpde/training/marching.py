@@ -35,9 +35,9 @@ from ..results.atomic import atomic_path
 from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
+from .point_pools import MIN_POOL, POOL_FACTOR, Places, WindowPoints
 from .run import Progress
 from .settings import TrainConfig, resolve_device
-from .window_pool import MIN_POOL, POOL_FACTOR, Places, WindowPoints
 
 __all__ = ["march", "in_window", "window_edges"]
 

@@ -1,0 +1,137 @@
+"""Pools of points whose rows carry precomputed jets of a lift, as batch data.
+
+A lift's jets (g and φ of exact Dirichlet conditions, the initial data of exact initial conditions)
+do not depend on the weights, yet differentiating them costs, every step, as much as the network's
+own jets for a distance function of many pieces. Drawn from a pool of places fixed before training
+— :data:`POOL_FACTOR` times the points a step, at least :data:`MIN_POOL` — with the jets computed
+once for the pool (:class:`LiftPoints`), they are read instead.
+
+The points of a march: places kept for the whole march, times fresh in each window.
+A window's ansatz needs, at every point, the previous window's u and u_t and their spatial
+derivatives (:mod:`sirenpde.model.marched`). Computed by walking back through the earlier windows
+they would cost more with every window; so each region of the problem gets a pool of places drawn
+once, the start table of each window is computed on the pool once (from the last one), and each
+step draws places from the pool and fresh times in the window, the table's rows travelling with
+the points as batch data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+from ..constraints.problem import Problem
+from ..domains import UniformSampler
+from ..domains.regions import Boundary, Interior, Region
+from ..domains.sampling import Sampler
+from ..model.lifted import LIFT, AbstractLift, lift_table
+from ..model.marched import START
+from .settings import TrainConfig
+
+__all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "with_lift_pools"]
+
+POOL_FACTOR = 16  # places per point a step: a fresh-looking batch every step, a table cheap to build
+MIN_POOL = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class Places:
+    """A region's pool: points (P, d) drawn once in the whole space-time region (their times are
+    replaced at every draw) and their normals (P, d), or ``None``."""
+
+    region: Region
+    x: torch.Tensor
+    normals: torch.Tensor | None
+
+    @classmethod
+    def draw(cls, region: Region, count: int, sampler: Sampler) -> Places:
+        x, normals, data = region.draw(count, sampler)
+        if data:
+            raise ValueError(f"time marching cannot move measured data; {region.describe()} has some")
+        return cls(region, x, normals)
+
+
+@dataclass(frozen=True, eq=False)
+class LiftPoints(Region):
+    """Points of a fixed pool, ``places``, each with its row of the lift's ``table`` (P, c + 1, 1 + 2d)
+    as ``data[LIFT]`` (see :func:`~sirenpde.model.lifted.lift_table`)."""
+
+    places: Places
+    table: torch.Tensor
+
+    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, normals, _ = self.draw(n, sampler)
+        return x, normals
+
+    def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
+                                                        Mapping[str, torch.Tensor]]:
+        rows = _rows(sampler.unit(n, 1))
+        normals = None if self.places.normals is None else rows(self.places.normals)
+        return rows(self.places.x), normals, {LIFT: rows(self.table)}
+
+    def describe(self) -> str:
+        return self.places.region.describe()
+
+
+def with_lift_pools(problem: Problem, config: TrainConfig, device: torch.device,
+                    dtype: torch.dtype) -> Problem:
+    """``problem`` with the interior and boundary regions of its terms drawn from pools carrying its
+    lift's jets, when its ansatz is a lift; unchanged otherwise (and for regions of other kinds)."""
+    lift = problem.ansatz.part if problem.ansatz is not None else None
+    if not isinstance(lift, AbstractLift):
+        return problem
+    lift = lift.to(device)
+    generator = torch.Generator(device=device).manual_seed(config.seed + 104_723)
+    sampler = UniformSampler(generator=generator, device=device, dtype=dtype)
+    counts: dict[int, int] = {}
+    for c in problem.constraints:
+        if type(c.region) in (Interior, Boundary):
+            counts[id(c.region)] = max(counts.get(id(c.region), 0), int(c.points))
+    factor = max(1.0, config.lm_points_factor if config.lm_steps else 1.0)
+    pooled: dict[int, Region] = {}
+    for c in problem.constraints:
+        if id(c.region) in counts and id(c.region) not in pooled:
+            places = Places.draw(c.region, max(MIN_POOL, round(POOL_FACTOR * factor * counts[id(c.region)])),
+                                 sampler)
+            pooled[id(c.region)] = LiftPoints(places, lift_table(lift, places.x))
+    constraints = [dataclasses.replace(c, region=pooled.get(id(c.region), c.region))
+                   for c in problem.constraints]
+    return dataclasses.replace(problem, constraints=tuple(constraints))
+
+
+def _rows(u: torch.Tensor):
+    """Rows of a pool's tensors picked by the uniform numbers in u's first column, in u's dtype
+    and on its device (like any region's points)."""
+    def rows(values: torch.Tensor) -> torch.Tensor:
+        index = (u[:, 0] * len(values)).long().clamp(max=len(values) - 1).to(values.device)
+        return values[index].to(dtype=u.dtype, device=u.device)
+    return rows
+
+
+@dataclass(frozen=True, eq=False)
+class WindowPoints(Region):
+    """Points of one window: places from ``places``, times uniform in [t0, t1], each with its row of
+    the window's start ``table`` (P, c, k) as ``data[START]``."""
+
+    places: Places
+    t0: float
+    t1: float
+    table: torch.Tensor
+
+    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, normals, _ = self.draw(n, sampler)
+        return x, normals
+
+    def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
+                                                        Mapping[str, torch.Tensor]]:
+        u = sampler.unit(n, 2)
+        rows = _rows(u)
+        x = torch.cat([rows(self.places.x)[:, :-1], self.t0 + (self.t1 - self.t0) * u[:, 1:]], dim=1)
+        normals = None if self.places.normals is None else rows(self.places.normals)
+        return x, normals, {START: rows(self.table)}
+
+    def describe(self) -> str:
+        return f"{self.places.region.describe()} in t ∈ [{self.t0:g}, {self.t1:g}]"
