@@ -15,13 +15,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..constraints.least_squares import least_squares_obstacle
+from ..constraints.marchable import marching_obstacle
 from ..constraints.problem import Problem
 from ..expressions.coefficients import expression
 from ..model.config import ModelConfig
 from ..results.meshing import MeshRequest
 from ..results.solution import ErrorMask, Reference
 from ..training.auto import auto_settings
-from ..training.marching import check_marchable
 from ..training.settings import TrainConfig
 from .compile import Compiler
 from .custom import CustomFile
@@ -119,11 +119,8 @@ def _build(source: YamlSource, coefficients: Mapping | None = None) -> RunSpec:
         failure = err if isinstance(err, ConfigError) else source.error((), str(err))
         raise_all([*found, *compiler.found, failure])
     raise_all([*found, *compiler.found])
-    if spec.training.windows > 1:
-        try:
-            check_marchable(built.problem)
-        except ValueError as err:
-            raise source.error(("training", "windows"), str(err)) from None
+    if spec.training.windows > 1 and marching_obstacle(built.problem) is not None:
+        raise source.error(("training", "windows"), marching_obstacle(built.problem))
     if spec.training.lm_steps > 0:  # found by `check`, not after the Adam phase
         obstacle = least_squares_obstacle(built.problem)
         if obstacle is not None:

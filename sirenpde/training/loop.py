@@ -74,7 +74,7 @@ def train(
     if config.windows > 1:
         if model is not None:
             raise ValueError("time marching builds one network per window from model_config; pass no model")
-        return march(problem, config, model_config or ModelConfig(), callback=callback,
+        return march(problem, config, model_config or ModelConfig(), train, callback=callback,
                      checkpointing=checkpointing, stop=stop, distributed=distributed)
     scales = natural_scales(problem, problem_frequency(problem)) if config.scales == "natural" else None
     if scales is not None:

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..constraints.marchable import marching_obstacle
 from ..constraints.problem import Problem
 from ..domains import SpaceTime, UniformSampler
 from ..domains.regions import Boundary, Interior, Region
 from ..model.ansatz import AnsatzFactory
 from ..model.config import ModelConfig, build_model
-from ..model.exact_initial import ExactInitialModel
 from ..model.marched import MarchedModel, WindowLift, WindowModel, earlier_windows, next_table, start_table
 from ..results.atomic import atomic_path
 from ..results.solution import Solution
@@ -48,16 +48,10 @@ def window_edges(t0: float, t1: float, count: int) -> list[float]:
 
 
 def check_marchable(problem: Problem) -> None:
-    """Raise ValueError unless ``problem`` can be marched: space-time, initial conditions exact."""
-    if not isinstance(problem.domain, SpaceTime):
-        raise ValueError(f"time marching needs a space-time domain; found {type(problem.domain).__name__}")
-    if problem.ansatz is None or problem.ansatz.wrapper is not ExactInitialModel:
-        raise ValueError("time marching takes each window's initial data exactly from the window before,"
-                         " so the problem must impose its own initial conditions exactly (initial: {exact:"
-                         " true}; exact_initial=True in Python)")
-    if problem.unknowns is not None:
-        raise ValueError("time marching of a problem with unknowns is not supported: each window would fit"
-                         " them anew")
+    """Raise ValueError unless ``problem`` can be marched (:func:`marching_obstacle`)."""
+    obstacle = marching_obstacle(problem)
+    if obstacle is not None:
+        raise ValueError(obstacle)
 
 
 def marched_regions(problem: Problem) -> dict[int, Region]:
@@ -90,13 +84,12 @@ def in_window(problem: Problem, t0: float, t1: float, ansatz: AnsatzFactory,
     return dataclasses.replace(problem, domain=window, constraints=tuple(constraints), ansatz=ansatz)
 
 
-def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, *,
+def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, train: Callable[..., Solution], *,
           callback: Callable[[Progress], None] | None = None, checkpointing: Checkpointing | None = None,
           stop: Callable[[], bool] | None = None, distributed=None) -> Solution:
-    """Train ``problem`` in ``config.windows`` windows (see the module docstring); the arguments are
-    :func:`~sirenpde.train`'s, which calls this when ``config.windows`` > 1."""
-    from .loop import train  # each window is an ordinary run (loop imports this module)
-
+    """Train ``problem`` in ``config.windows`` windows (see the module docstring), each an ordinary
+    run of ``train`` (:func:`~sirenpde.train`, which calls this when ``config.windows`` > 1, with
+    its own arguments)."""
     check_marchable(problem)
     if distributed is not None:
         raise ValueError("time marching in a torchrun job is not supported; run it in one process")
@@ -166,15 +159,30 @@ def _places(problem: Problem, config: TrainConfig) -> dict[int, Places]:
 
 def _model(window: Problem, networks: list[torch.nn.Module], config: ModelConfig,
            seed: int) -> torch.nn.Module:
-    """The first window's model as configured; a later one's network the previous window's, its
-    input box (the SIREN's ``lo``/``hi``) this window's."""
-    if not networks:
-        return build_model(window, config, seed=seed)
-    network = copy.deepcopy(networks[-1]).requires_grad_(True)
-    lo, hi = window.domain.bounds()
+    """The first window's model as configured; a later one's network the previous window's. Either
+    way its input box (the SIREN's ``lo``/``hi``) is :func:`light_cone_box` of the window."""
+    if networks:
+        network = window.ansatz(copy.deepcopy(networks[-1]).requires_grad_(True))
+    else:
+        network = build_model(window, config, seed=seed)
+    lo, hi = light_cone_box(window)
     with torch.no_grad():
-        network.lo.copy_(torch.as_tensor(lo)), network.hi.copy_(torch.as_tensor(hi))
-    return window.ansatz(network)
+        network.network.lo.copy_(torch.as_tensor(lo)), network.network.hi.copy_(torch.as_tensor(hi))
+    return network
+
+
+def light_cone_box(window: Problem) -> tuple[torch.Tensor, torch.Tensor]:
+    """The box a window's network maps to [−1, 1]: the domain's in space; in time, centred on the
+    window and as long as the space's widest side takes the fastest wave to cross, so that the light
+    cone is at 45° in the network's inputs and one first-layer frequency suits space and time
+    alike (the window itself, mapped to [−1, 1], would turn every spatial frequency into one
+    (width / c) / (t_{k+1} − t_k) times higher in time). Without a speed, the window's own box."""
+    lo, hi = (torch.as_tensor(b, dtype=torch.float64).clone() for b in window.domain.bounds())
+    if window.speed is None:
+        return lo, hi
+    middle, half = (lo[-1] + hi[-1]) / 2, float((hi[:-1] - lo[:-1]).max()) / 2 / window.speed
+    lo[-1], hi[-1] = middle - half, middle + half
+    return lo, hi
 
 
 def _in_window(callback, k: int, count: int, config: TrainConfig, before: float):

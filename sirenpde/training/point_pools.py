@@ -50,7 +50,7 @@ class Places:
     def draw(cls, region: Region, count: int, sampler: Sampler) -> Places:
         x, normals, data = region.draw(count, sampler)
         if data:
-            raise ValueError(f"time marching cannot move measured data; {region.describe()} has some")
+            raise ValueError(f"a pool of places cannot carry measured data; {region.describe()} has some")
         return cls(region, x, normals)
 
 
