@@ -1,0 +1,83 @@
+"""The paper's pulse (problems/wave.yaml's physics) marched in time: train the first windows only and
+measure the error inside them against leapfrog finite differences.
+
+    python benchmarks/wave_pulse_windows.py                 # 8 windows, the first one trained
+    python benchmarks/wave_pulse_windows.py --windows 4 --train 2
+    python benchmarks/wave_pulse_windows.py --rad           # RAD on the PDE term
+
+Everything else is chosen from the problem, as for a physics-only file. The reference is leapfrog on
+801² nodes (1.5e-2 from the exact field at t = 0.4; docs/benchmarks.md), the errors are relative L2
+on a 201² grid; "u = g" is the error of the initial pulse left where it is, for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import numpy as np
+import torch
+
+import sirenpde as sp
+from sirenpde.references.wave_fd import solve_wave_fd
+from sirenpde.sampling.strategies import RAD
+from sirenpde.training.errors import TrainingInterrupted
+
+PHYSICS = """problem: wave
+domain:
+  spacetime:
+    space: {box: {lo: [-1, -1], hi: [1, 1]}}
+    t: [0, 0.4]
+pde: {speed: 1}
+initial:
+  value: 0.02*exp(-(x**2 + y**2)/(2*5e-4))
+  velocity: 0
+boundary:
+  - {type: dirichlet, on: boundary, value: 0}
+"""
+
+
+def pulse(points: np.ndarray) -> np.ndarray:
+    return 0.02 * np.exp(-(points[:, 0] ** 2 + points[:, 1] ** 2) / (2 * 5e-4))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=8)
+    parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
+    parser.add_argument("--rad", action="store_true", help="RAD sampling on the PDE term")
+    args = parser.parse_args()
+    spec = sp.load_problem_text(PHYSICS + f"training: {{windows: {args.windows}}}\n", "pulse.yaml")
+    problem = spec.problem
+    if args.rad:
+        problem = dataclasses.replace(problem, constraints=tuple(
+            dataclasses.replace(c, sampling=RAD()) if c.name == "pde" else c for c in problem.constraints))
+    reports: list[str] = []
+    stop_at = f"{args.train + 1}/{args.windows}"
+    start = time.perf_counter()
+    try:
+        solution = sp.train(problem, config=spec.training, model_config=spec.model,
+                            callback=lambda p: reports.append(p.window),
+                            stop=lambda: bool(reports) and reports[-1] == stop_at)
+    except TrainingInterrupted as stopped:
+        solution = stopped.solution
+    print(f"{args.train} of {args.windows} windows trained in {time.perf_counter() - start:.1f} s")
+    end = 0.4 * args.train / args.windows
+    times = [t for t in (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4) if t < end] + [end]
+    reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
+    axis = np.linspace(-1, 1, 201)
+    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
+    for t in times:
+        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+        exact = reference(points)
+        with torch.no_grad():
+            u = solution.model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
+        norm = np.linalg.norm(exact)
+        print(f"t = {t:.3f}: relative L2 {np.linalg.norm(u - exact) / norm:.3e}"
+              f" (u = g: {np.linalg.norm(pulse(points) - exact) / norm:.3e}),"
+              f" peak |u| {np.abs(u).max():.2e}, reference {np.abs(exact).max():.2e}")
+
+
+if __name__ == "__main__":
+    main()
