@@ -91,8 +91,6 @@ def _spatial_jets(fn, x: torch.Tensor) -> torch.Tensor:
     return jet_table(fn, x, range(x.shape[1] - 1))
 
 
-
-
 def start_table(initial: InitialLift, x: torch.Tensor) -> torch.Tensor:
     """Window 0's start table at the places of points x (N, d): the jets of g_0 (and h_0)."""
     windows = _Windows([], [initial.t0], initial)

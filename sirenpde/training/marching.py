@@ -26,7 +26,7 @@ import torch
 
 from ..constraints.marchable import marching_obstacle
 from ..constraints.problem import Problem
-from ..domains import SpaceTime, UniformSampler
+from ..domains import SpaceTime
 from ..domains.regions import Boundary, Interior, Region
 from ..model.ansatz import AnsatzFactory
 from ..model.config import ModelConfig, build_model
@@ -35,7 +35,7 @@ from ..results.atomic import atomic_path
 from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
-from .point_pools import MIN_POOL, POOL_FACTOR, Places, WindowPoints
+from .point_pools import WindowPoints, draw_places
 from .run import Progress
 from .settings import TrainConfig, resolve_device
 
@@ -96,7 +96,8 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     count, initial = config.windows, problem.ansatz.part
     edges = window_edges(problem.domain.t0, problem.domain.t1, count)
     single = dataclasses.replace(config, windows=1)
-    places = _places(problem, config)
+    places = draw_places(problem, marched_regions(problem), config, resolve_device(config.device),
+                         config.torch_dtype(), salt=104_729)
     tables = {key: start_table(initial, pool.x) for key, pool in places.items()}
     networks: list[torch.nn.Module] = []
     histories, infos = [], []
@@ -142,19 +143,6 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     info = _merged(infos, edges)
     return Solution(marched, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
                     kind=problem.kind, history=_joined(histories), info=info, complex=problem.complex)
-
-
-def _places(problem: Problem, config: TrainConfig) -> dict[int, Places]:
-    """A pool of places for each region, drawn once from its own generator (the same on a resume)."""
-    device, dtype = resolve_device(config.device), config.torch_dtype()
-    generator = torch.Generator(device=device).manual_seed(config.seed + 104_729)
-    sampler = UniformSampler(generator=generator, device=device, dtype=dtype)
-    counts: dict[int, int] = {}
-    for c in problem.constraints:
-        counts[id(c.region)] = max(counts.get(id(c.region), 0), int(c.points))
-    factor = max(1.0, config.lm_points_factor if config.lm_steps else 1.0)
-    return {key: Places.draw(region, max(MIN_POOL, round(POOL_FACTOR * factor * counts[key])), sampler)
-            for key, region in marched_regions(problem).items()}
 
 
 def _model(window: Problem, networks: list[torch.nn.Module], config: ModelConfig,

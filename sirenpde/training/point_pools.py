@@ -31,7 +31,8 @@ from ..model.lifted import LIFT, AbstractLift, lift_table
 from ..model.marched import START
 from .settings import TrainConfig
 
-__all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "with_lift_pools"]
+__all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "draw_places",
+           "with_lift_pools"]
 
 POOL_FACTOR = 16  # places per point a step: a fresh-looking batch every step, a table cheap to build
 MIN_POOL = 4096
@@ -54,17 +55,38 @@ class Places:
         return cls(region, x, normals)
 
 
+def draw_places(problem: Problem, regions: Mapping[int, Region], config: TrainConfig, device: torch.device,
+                dtype: torch.dtype, salt: int) -> dict[int, Places]:
+    """A pool for each of ``regions`` (by id): :data:`POOL_FACTOR` times the most points a step any
+    term draws there (times LM's factor when it draws more), at least :data:`MIN_POOL`; from a
+    generator of its own, seeded by the run's seed and ``salt``, so a resumed run draws the same."""
+    generator = torch.Generator(device=device).manual_seed(config.seed + salt)
+    sampler = UniformSampler(generator=generator, device=device, dtype=dtype)
+    counts: dict[int, int] = {}
+    for c in problem.constraints:
+        if id(c.region) in regions:
+            counts[id(c.region)] = max(counts.get(id(c.region), 0), int(c.points))
+    factor = max(1.0, config.lm_points_factor if config.lm_steps else 1.0)
+    return {key: Places.draw(region, max(MIN_POOL, round(POOL_FACTOR * factor * counts[key])), sampler)
+            for key, region in regions.items()}
+
+
+class _Pooled(Region):
+    """A region whose points come from a pool with data attached: :meth:`sample` is :meth:`draw`
+    without the data."""
+
+    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, normals, _ = self.draw(n, sampler)
+        return x, normals
+
+
 @dataclass(frozen=True, eq=False)
-class LiftPoints(Region):
+class LiftPoints(_Pooled):
     """Points of a fixed pool, ``places``, each with its row of the lift's ``table`` (P, c + 1, 1 + 2d)
     as ``data[LIFT]`` (see :func:`~sirenpde.model.lifted.lift_table`)."""
 
     places: Places
     table: torch.Tensor
-
-    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, normals, _ = self.draw(n, sampler)
-        return x, normals
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
                                                         Mapping[str, torch.Tensor]]:
@@ -83,20 +105,12 @@ def with_lift_pools(problem: Problem, config: TrainConfig, device: torch.device,
     lift = problem.ansatz.part if problem.ansatz is not None else None
     if not isinstance(lift, AbstractLift):
         return problem
+    regions = {id(c.region): c.region for c in problem.constraints if type(c.region) in (Interior, Boundary)}
+    if not regions:  # a marched window's points carry their own table
+        return problem
     lift = lift.to(device)
-    generator = torch.Generator(device=device).manual_seed(config.seed + 104_723)
-    sampler = UniformSampler(generator=generator, device=device, dtype=dtype)
-    counts: dict[int, int] = {}
-    for c in problem.constraints:
-        if type(c.region) in (Interior, Boundary):
-            counts[id(c.region)] = max(counts.get(id(c.region), 0), int(c.points))
-    factor = max(1.0, config.lm_points_factor if config.lm_steps else 1.0)
-    pooled: dict[int, Region] = {}
-    for c in problem.constraints:
-        if id(c.region) in counts and id(c.region) not in pooled:
-            places = Places.draw(c.region, max(MIN_POOL, round(POOL_FACTOR * factor * counts[id(c.region)])),
-                                 sampler)
-            pooled[id(c.region)] = LiftPoints(places, lift_table(lift, places.x))
+    places = draw_places(problem, regions, config, device, dtype, salt=104_723)
+    pooled = {key: LiftPoints(pool, lift_table(lift, pool.x)) for key, pool in places.items()}
     constraints = [dataclasses.replace(c, region=pooled.get(id(c.region), c.region))
                    for c in problem.constraints]
     return dataclasses.replace(problem, constraints=tuple(constraints))
@@ -112,7 +126,7 @@ def _rows(u: torch.Tensor):
 
 
 @dataclass(frozen=True, eq=False)
-class WindowPoints(Region):
+class WindowPoints(_Pooled):
     """Points of one window: places from ``places``, times uniform in [t0, t1], each with its row of
     the window's start ``table`` (P, c, k) as ``data[START]``."""
 
@@ -120,10 +134,6 @@ class WindowPoints(Region):
     t0: float
     t1: float
     table: torch.Tensor
-
-    def sample(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None]:
-        x, normals, _ = self.draw(n, sampler)
-        return x, normals
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
                                                         Mapping[str, torch.Tensor]]:
