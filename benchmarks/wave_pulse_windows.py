@@ -4,6 +4,8 @@ measure the error inside them against leapfrog finite differences.
     python benchmarks/wave_pulse_windows.py                 # 8 windows, the first one trained
     python benchmarks/wave_pulse_windows.py --windows 4 --train 2
     python benchmarks/wave_pulse_windows.py --rad           # RAD on the PDE term
+    python benchmarks/wave_pulse_windows.py --train 8 --model "layers: [32, 32, 32]" \
+        --training "lm_points_factor: 0.75"
 
 Everything else is chosen from the problem, as for a physics-only file. The reference is leapfrog on
 801² nodes (1.5e-2 from the exact field at t = 0.4; docs/benchmarks.md), the errors are relative L2
@@ -47,8 +49,13 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=8)
     parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
     parser.add_argument("--rad", action="store_true", help="RAD sampling on the PDE term")
+    parser.add_argument("--training", default="", help="more training keys, e.g. 'lm_steps: 50'")
+    parser.add_argument("--model", default="", help="model keys, e.g. 'layers: [32, 32, 32]'")
     args = parser.parse_args()
-    spec = sp.load_problem_text(PHYSICS + f"training: {{windows: {args.windows}}}\n", "pulse.yaml")
+    extra = f", {args.training}" if args.training else ""
+    model = f"model: {{{args.model}}}\n" if args.model else ""
+    text = PHYSICS + f"training: {{windows: {args.windows}{extra}}}\n" + model
+    spec = sp.load_problem_text(text, "pulse.yaml")
     problem = spec.problem
     if args.rad:
         problem = dataclasses.replace(problem, constraints=tuple(

@@ -14,6 +14,7 @@ from sirenpde.model.exact_initial import InitialLift
 from sirenpde.model.lifted import lift_jets
 from sirenpde.model.marched import START, MarchedModel, WindowLift, earlier_windows, next_table, start_table
 from sirenpde.model.siren import SIREN
+from sirenpde.model.window_frame import Frame
 from sirenpde.training.checkpoint import Checkpointing
 
 EDGES = [0.0, 0.3, 0.5, 1.0]
@@ -31,15 +32,24 @@ def _networks(count: int = 3) -> list[SIREN]:
             for a, b in zip(EDGES, EDGES[1:], strict=False)][:count]
 
 
+def _frames(cut: bool, order: int = 2) -> list[Frame] | None:
+    """Scaled frames cut to a box inside the space (one side left uncut), or None (plain τ^p)."""
+    if not cut:
+        return None
+    return [Frame(a, b - a, 0.7, (-0.5, -0.6), (0.4 + 0.1 * k, 0.5), (0.2, 0.3), (True, False), (True, True))
+            for k, (a, b) in enumerate(zip(EDGES, EDGES[1:], strict=False))]
+
+
 def _points(n: int, t: float | None = None) -> torch.Tensor:
     x = torch.rand(n, 3, dtype=torch.float64) * 2 - 1
     x[:, 2] = torch.rand(n, dtype=torch.float64) if t is None else t
     return x
 
 
+@pytest.mark.parametrize("cut", [False, True])
 @pytest.mark.parametrize("second_order", [True, False])
-def test_u_and_u_t_are_continuous_across_every_join_to_round_off(second_order):
-    model = MarchedModel(_networks(), EDGES, _initial(second_order))
+def test_u_and_u_t_are_continuous_across_every_join_to_round_off(second_order, cut):
+    model = MarchedModel(_networks(), EDGES, _initial(second_order), _frames(cut))
     windows = model.windows
     for k in (1, 2):
         at = _points(64, EDGES[k])
@@ -53,13 +63,14 @@ def test_u_and_u_t_are_continuous_across_every_join_to_round_off(second_order):
     torch.testing.assert_close(model(x), expected)
 
 
+@pytest.mark.parametrize("cut", [False, True])
 @pytest.mark.parametrize("second_order", [True, False])
-def test_the_start_tables_carry_the_same_jets_as_the_walked_back_windows(second_order):
-    initial, networks = _initial(second_order), _networks()
+def test_the_start_tables_carry_the_same_jets_as_the_walked_back_windows(second_order, cut):
+    initial, networks, frames = _initial(second_order), _networks(), _frames(cut)
     places = _points(40)
     table = start_table(initial, places)
     for k in range(3):
-        lift = WindowLift(earlier_windows(networks[:k], EDGES, initial), k)
+        lift = WindowLift(earlier_windows(networks[:k], EDGES, initial, frames), k)
         x = places.clone()
         x[:, 2] = EDGES[k] + (EDGES[k + 1] - EDGES[k]) * torch.rand(40, dtype=torch.float64)
         groups = ((0, 1), (2,), (0,))
@@ -67,7 +78,7 @@ def test_the_start_tables_carry_the_same_jets_as_the_walked_back_windows(second_
         looked_up = lift.jets(x, groups, {START: table})
         for a, b in zip(looked_up, walked, strict=True):
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
-        table = next_table(table, networks[k], EDGES[k], EDGES[k + 1], places)
+        table = next_table(table, earlier_windows(networks[:k + 1], EDGES, initial, frames), k, places)
 
 
 EXACT = "sin(pi*x)*cos(pi*t)"

@@ -36,7 +36,8 @@ from ..model.ansatz import AbstractAnsatz
 from .constraint import Constraint
 from .problem import Problem
 
-__all__ = ["data_frequency", "problem_frequency", "natural_scales", "scaled", "MIN_FREQUENCY"]
+__all__ = ["data_frequency", "problem_frequency", "natural_scales", "scaled", "zero_residual",
+           "MIN_FREQUENCY"]
 
 MIN_FREQUENCY = math.pi / 2
 """The frequency assumed for data that hardly vary (a quarter period across the normalised cube):
@@ -80,6 +81,17 @@ def _residuals(problem: Problem, model: nn.Module, constraint, x, normals, data)
         fields.data = dict(data)
     r = constraint.residual(fields).reshape(x.shape[0], -1)
     return (torch.view_as_real(r).reshape(x.shape[0], -1) if r.is_complex() else r), points
+
+
+def zero_residual(problem: Problem, constraint: Constraint, x: torch.Tensor, normals: torch.Tensor | None,
+                  data=None) -> torch.Tensor:
+    """``constraint``'s residual rows (N, k) at u ≡ 0 with the problem's ansatz left out — minus its
+    data (−f, −g, …) — in float64, detached."""
+    bare = dataclasses.replace(problem, ansatz=None)
+    x = x.detach().to(torch.float64)
+    normals = None if normals is None else normals.to(torch.float64)
+    with torch.enable_grad():
+        return _residuals(bare, _zero(bare), constraint, x, normals, data or {})[0].detach()
 
 
 def _samples(problem: Problem, seed: int):

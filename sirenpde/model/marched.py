@@ -2,26 +2,30 @@
 
 Window k holds
 
-    u_k(x, t) = g_k(x) + τ·h_k(x) + τ²·N_k(x, t),   τ = t − t_k,
+    u_k(x, t) = g_k(x) + τ·h_k(x) + B_k(x, t)·N_k(x, t),   τ = t − t_k,
 
 with (g_0, h_0) the problem's initial value and velocity and (g_k, h_k) = (u_{k−1}, ∂_t u_{k−1}) at
 t = t_k: whatever the networks are, u and u_t are continuous at every join (a first-order problem,
-u_k = g_k + τ·N_k, joins u only). This is the exact initial-condition ansatz of
-:mod:`~sirenpde.model.exact_initial`, its initial data taken from the window before.
+u_k = g_k + B_k·N_k, joins u only). B_k = (τ/Δ)²·s_k·χ_k(x) (τ/Δ to the first power for a
+first-order problem) is the window's :class:`~sirenpde.model.window_frame.Frame`: scaled to the data,
+cut off outside the window's reach; with s_k = Δ² and no cutoff it is the τ² of the exact
+initial-condition ansatz of :mod:`~sirenpde.model.exact_initial`, its initial data taken from the
+window before.
 
 Evaluating window k walks back through the earlier ones, in closed form per window,
 
-    u_k = g_k + τ·h_k + τ²·N_k,   ∂_t u_k = h_k + 2τ·N_k + τ²·∂_t N_k,
+    u_k = g_k + τ·h_k + w_k,   ∂_t u_k = h_k + ∂_t w_k,   w_k = B_k·N_k,
 
-with ∂_t N_k from one forward-mode product (``jvp``) of the SIREN, so the cost grows linearly with k
-and everything composes with the nested ``jvp`` that differentiates a lift.
+with ∂_t w_k from one forward-mode product (``jvp``), so the cost grows linearly with k and
+everything composes with the nested ``jvp`` that differentiates a lift.
 
-Training does not walk back: the points of a march keep their places (a pool per region, fresh
-times each step), and each carries its window's *start table* — g_k, h_k and their first and pure
-second spatial derivatives — as batch data under :data:`START`. The table of window 0 comes from
-the initial data; the next from this one's and the trained network's spatial jets at the join,
+Training does not walk back: a window's points keep their places (a pool per region, fresh times
+each step; see :mod:`sirenpde.training.reach` for how the places follow the wave), and each carries
+its window's *start table* — g_k, h_k and their first and pure second spatial derivatives — as
+batch data under :data:`START`. The table of window 0 comes from the initial data; the next, at
+places kept, from this one's and the trained network's spatial jets at the join,
 
-    g_{k+1} = g_k + Δ·h_k + Δ²·N_k,   h_{k+1} = h_k + 2Δ·N_k + Δ²·∂_t N_k,   Δ = t_{k+1} − t_k,
+    g_{k+1} = g_k + Δ·h_k + w_k,   h_{k+1} = h_k + ∂_t w_k   at t_{k+1},   Δ = t_{k+1} − t_k,
 
 applied to every column (each is linear in the jets), so a window costs the same whatever its k.
 """
@@ -38,24 +42,38 @@ from .ansatz import NO_DATA, Groups, Jets
 from .exact_initial import InitialLift
 from .lifted import AbstractLift, LiftedModel, jet_table
 from .stored_values import as_channels
+from .window_frame import Frame
 
 __all__ = ["MarchedModel", "WindowLift", "WindowModel", "earlier_windows", "START", "start_table",
-           "next_table"]
+           "next_table", "free_flight"]
 
 START = "window.start"
 """The batch data key of a window's start table (no measured quantity can have this name)."""
 
 
 class _Windows:
-    """The trained windows before the current one: networks, edges and the initial data, walked
-    back in closed form. Not a module, so that the networks it holds are never trained again."""
+    """The trained windows before the current one: networks, edges, frames (one per window, the
+    current one's too; plain τ^p where not given) and the initial data, walked back in closed form.
+    Not a module, so that the networks it holds are never trained again."""
 
-    def __init__(self, networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift):
+    def __init__(self, networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift,
+                 frames: Sequence[Frame] | None = None):
         self.networks, self.edges, self.initial = list(networks), [float(t) for t in edges], initial
+        self.frames = list(frames) if frames is not None else [
+            Frame.plain(a, b - a, self.order) for a, b in zip(self.edges, self.edges[1:], strict=False)]
 
     @property
     def second_order(self) -> bool:
         return self.initial.velocity is not None
+
+    @property
+    def order(self) -> int:
+        return 2 if self.second_order else 1
+
+    def free(self, k: int):
+        """w_k = B_k·N_k as a function of the points (N, d) → (N, 1)."""
+        frame, network = self.frames[k], self.networks[k]
+        return lambda y: frame.factor(y, self.order)[:, None] * network(y)
 
     def start(self, k: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(g_k, h_k) at the spatial positions of points x (N, d), each (N, 1); h is None for a
@@ -71,18 +89,19 @@ class _Windows:
         second-order problem, where the next window needs it)."""
         g, h = self.start(k, x)
         tau = (x[:, -1:] - self.edges[k])
-        network = self.networks[k]
         if not self.second_order:
-            return g + tau * network(x), None
+            return g + self.free(k)(x), None
         along_t = torch.zeros_like(x)
         along_t[:, -1] = 1
-        n, n_t = jvp(network, (x,), (along_t,))
-        return g + tau * h + tau**2 * n, h + 2 * tau * n + tau**2 * n_t
+        w, w_t = jvp(self.free(k), (x,), (along_t,))
+        return g + tau * h + w, h + w_t
 
 
-def earlier_windows(networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift) -> _Windows:
-    """The windows trained so far (``networks``, in order), from which the next one starts."""
-    return _Windows(networks, edges, initial)
+def earlier_windows(networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift,
+                    frames: Sequence[Frame] | None = None) -> _Windows:
+    """The windows trained so far (``networks``, in order), from which the next one starts;
+    ``frames`` holds theirs and the next one's."""
+    return _Windows(networks, edges, initial, frames)
 
 
 def _spatial_jets(fn, x: torch.Tensor) -> torch.Tensor:
@@ -101,22 +120,30 @@ def start_table(initial: InitialLift, x: torch.Tensor) -> torch.Tensor:
     return _spatial_jets(start, x.detach())
 
 
-def next_table(table: torch.Tensor, network: nn.Module, t_k: float, t_next: float,
-               x: torch.Tensor) -> torch.Tensor:
-    """The start table of the window after the one that began at ``t_k`` with ``table`` and was
-    trained into ``network``, at the same places x (N, d) (see the module docstring)."""
-    step = t_next - t_k
+def next_table(table: torch.Tensor, windows: _Windows, k: int, x: torch.Tensor) -> torch.Tensor:
+    """The start table of window k + 1 from window k's ``table`` and trained network (the last of
+    ``windows``), at the same places x (N, d) (see the module docstring)."""
+    t_next = windows.edges[k + 1]
+    step, free = t_next - windows.edges[k], windows.free(k)
     at = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], t_next)], dim=1).detach()
-    if table.shape[1] == 1:  # first order: g_{k+1} = g_k + Δ·N_k
-        return table + step * _spatial_jets(network, at)
+    if table.shape[1] == 1:  # first order: g_{k+1} = g_k + w_k
+        return table + _spatial_jets(free, at)
 
     def both(y: torch.Tensor) -> torch.Tensor:
-        return torch.cat(jvp(network, (y,), (torch.zeros_like(y) + along_t,)), dim=1)
+        return torch.cat(jvp(free, (y,), (torch.zeros_like(y) + along_t,)), dim=1)
     along_t = torch.zeros(at.shape[1], dtype=at.dtype, device=at.device)
     along_t[-1] = 1
     jets = _spatial_jets(both, at)
-    g, h, n, n_t = table[:, :1], table[:, 1:], jets[:, :1], jets[:, 1:]
-    return torch.cat([g + step * h + step**2 * n, h + 2 * step * n + step**2 * n_t], dim=1)
+    g, h, w, w_t = table[:, :1], table[:, 1:], jets[:, :1], jets[:, 1:]
+    return torch.cat([g + step * h + w, h + w_t], dim=1)
+
+
+def free_flight(table: torch.Tensor, step: float) -> torch.Tensor:
+    """The start table ``step`` later where no window's network acts (outside every reach):
+    g + step·h and h, or g alone for a first-order problem."""
+    if table.shape[1] == 1:
+        return table
+    return torch.cat([table[:, :1] + step * table[:, 1:], table[:, 1:]], dim=1)
 
 
 class WindowLift(AbstractLift):
@@ -132,8 +159,7 @@ class WindowLift(AbstractLift):
         return g if h is None else g + (x[:, -1:] - self.earlier.edges[self.k]) * h
 
     def factor(self, x: torch.Tensor) -> torch.Tensor:
-        tau = x[:, -1] - self.earlier.edges[self.k]
-        return tau**2 if self.earlier.second_order else tau
+        return self.earlier.frames[self.k].factor(x, self.earlier.order)
 
     def jets(self, x: torch.Tensor, groups: Groups, data: Mapping = NO_DATA) -> Jets:
         if START not in data:
@@ -149,15 +175,14 @@ class WindowLift(AbstractLift):
             a = g_value + tau * h_value
             a_jac = torch.cat([g_grad + tau * h_grad, h_value], dim=1)
             a_diag = torch.cat([g_second + tau * h_second, zero], dim=1)
-            b, b_jac, b_tt = tau**2, torch.cat([torch.zeros_like(g_grad), 2 * tau], dim=1), 2 + zero
         else:
             a, a_jac, a_diag = g_value, torch.cat([g_grad, zero], dim=1), torch.cat([g_second, zero], dim=1)
-            b, b_jac, b_tt = tau, torch.cat([torch.zeros_like(g_grad), 1 + zero], dim=1), zero
-        b_diag = torch.cat([torch.zeros_like(g_second), b_tt], dim=1)
-        value = torch.cat([a, b], dim=1)                                            # (N, 2)
+        a_second = torch.stack([a_diag[:, list(axes)].sum(dim=1) for axes in groups], dim=1)  # (N, k)
+        b, b_jac, b_diag = self.earlier.frames[self.k].jets(x.detach(), self.earlier.order)
+        b_second = torch.stack([b_diag[:, list(axes)].sum(dim=1) for axes in groups], dim=1)  # (N, k)
+        value = torch.cat([a, b[:, None]], dim=1)                                   # (N, 2)
         jac = torch.stack([a_jac, b_jac], dim=1)                                   # (N, 2, d)
-        diag = torch.stack([a_diag, b_diag], dim=1)                                # (N, 2, d)
-        second = torch.stack([diag[:, :, list(axes)].sum(dim=2) for axes in groups], dim=2)
+        second = torch.stack([a_second, b_second], dim=1)                          # (N, 2, k)
         return value, jac, second
 
     def description(self) -> dict:
@@ -186,7 +211,8 @@ class MarchedModel(nn.Module):
 
     kind = "marched"
 
-    def __init__(self, networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift):
+    def __init__(self, networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift,
+                 frames: Sequence[Frame] | None = None):
         super().__init__()
         if len(edges) != len(networks) + 1 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
             raise ValueError(f"expected {len(networks) + 1} increasing window edges for {len(networks)}"
@@ -196,10 +222,11 @@ class MarchedModel(nn.Module):
         self.networks = nn.ModuleList(networks)
         self.initial = initial
         self.edges = [float(t) for t in edges]
+        self.frames = _Windows([], self.edges, initial, frames).frames
 
     @property
     def windows(self) -> _Windows:
-        return _Windows(list(self.networks), self.edges, self.initial)
+        return _Windows(list(self.networks), self.edges, self.initial, self.frames)
 
     def window_of(self, t: torch.Tensor) -> torch.Tensor:
         """The window index (N,) of each time; a join belongs to the later window, t_K to the last."""
@@ -217,8 +244,11 @@ class MarchedModel(nn.Module):
         return u
 
     def description(self) -> dict:
-        return {"edges": self.edges, "initial": self.initial.description()}
+        return {"edges": self.edges, "initial": self.initial.description(),
+                "frames": [f.description() for f in self.frames]}
 
     @classmethod
     def from_description(cls, networks: Sequence[nn.Module], description: dict) -> MarchedModel:
-        return cls(networks, description["edges"], InitialLift.from_description(description["initial"]))
+        frames = description.get("frames")  # absent: a march saved before frames, plain τ^p
+        return cls(networks, description["edges"], InitialLift.from_description(description["initial"]),
+                   None if frames is None else [Frame.from_description(f) for f in frames])

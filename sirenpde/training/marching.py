@@ -2,11 +2,16 @@
 
 The interval [t_0, t_K] is split into K equal windows. Window k is the problem on space × [t_k,
 t_{k+1}] — its interior and lateral boundary terms moved there, its initial terms gone — with the
-ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + τ²·N_k, (g_k, h_k) the previous window's
-u and u_t at t_k, so nothing the network does can break the join. Each window is an ordinary run
-(:func:`~sirenpde.train`, the whole schedule), its network started from the previous window's (a
-field one window later looks more like the field now than like a random one). A long, steep
-evolution that one network over the whole interval cannot fit becomes K short ones.
+ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + B_k·N_k, (g_k, h_k) the previous window's
+u and u_t at t_k, so nothing the network does can break the join. Where the data leave most of the
+space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`): its points, its
+network's input box and B_k's cutoff. Each window is an ordinary run (:func:`~sirenpde.train`, the
+whole schedule), its network started from the previous window's — the same function of space, its
+first layer fitted to the new box (:func:`rebox`): a field one window later looks more like the
+field now than like a random one. (Only rescaling the inputs would start from the field stretched
+to the larger box: on the pulse of ``problems/wave.yaml`` that gave the second window twice the
+error that random weights did.) A long,
+steep evolution that one network over the whole interval cannot fit becomes K short ones.
 
 The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`:
 the solution evaluates piecewise in time and is stored with every window. Checkpoints resume inside
@@ -26,16 +31,19 @@ import torch
 
 from ..constraints.marchable import marching_obstacle
 from ..constraints.problem import Problem
-from ..domains import SpaceTime
+from ..domains import SpaceTime, UniformSampler
+from ..domains.clipped import Clipped
 from ..domains.regions import Boundary, Interior, Region
 from ..model.ansatz import AnsatzFactory
 from ..model.config import ModelConfig, build_model
 from ..model.marched import MarchedModel, WindowLift, WindowModel, earlier_windows, next_table, start_table
+from ..model.window_frame import Frame
 from ..results.atomic import atomic_path
 from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
 from .point_pools import WindowPoints, draw_places
+from .reach import Reach, reaches, window_places, window_region
 from .run import Progress
 from .settings import TrainConfig, resolve_device
 
@@ -70,17 +78,19 @@ def marched_regions(problem: Problem) -> dict[int, Region]:
 
 
 def in_window(problem: Problem, t0: float, t1: float, ansatz: AnsatzFactory,
-              moved: Mapping[int, Region] | None = None) -> Problem:
-    """``problem`` on space × [t0, t1] with ``ansatz``: every interior and lateral boundary term moved
-    to the window (terms that shared points still share them) — to ``moved[id(region)]`` when
-    given — and no initial or final term."""
+              moved: Mapping[int, Region | None] | None = None, space=None) -> Problem:
+    """``problem`` on ``space`` (the problem's, or a part of it) × [t0, t1] with ``ansatz``: every
+    interior and lateral boundary term moved to the window (terms that shared points still share
+    them) — to ``moved[id(region)]`` when given, dropped where that is ``None`` — and no initial or
+    final term."""
     whole: SpaceTime = problem.domain
-    window = SpaceTime(whole.space, t0, t1)
+    window = SpaceTime(whole.space if space is None else space, t0, t1)
     regions = marched_regions(problem)
     if moved is None:
         moved = {key: Interior(window) if isinstance(region, Interior) else Boundary(window, region.part)
                  for key, region in regions.items()}
-    constraints = [dataclasses.replace(c, region=moved[id(c.region)]) for c in problem.constraints]
+    constraints = [dataclasses.replace(c, region=moved[id(c.region)]) for c in problem.constraints
+                   if moved[id(c.region)] is not None]
     return dataclasses.replace(problem, domain=window, constraints=tuple(constraints), ansatz=ansatz)
 
 
@@ -96,16 +106,25 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     count, initial = config.windows, problem.ansatz.part
     edges = window_edges(problem.domain.t0, problem.domain.t1, count)
     single = dataclasses.replace(config, windows=1)
-    places = draw_places(problem, marched_regions(problem), config, resolve_device(config.device),
-                         config.torch_dtype(), salt=104_729)
-    tables = {key: start_table(initial, pool.x) for key, pool in places.items()}
+    device, dtype = resolve_device(config.device), config.torch_dtype()
+    regions = marched_regions(problem)
+    places = draw_places(problem, regions, config, device, dtype, salt=104_729)
+    reach = reaches(problem, places, initial, edges)
+    sampler = UniformSampler(generator=torch.Generator(device=device).manual_seed(config.seed + 104_731),
+                             device=device, dtype=dtype)
+    # Each region's places, their start tables and the reach they were drawn in, for the next window.
+    state = {key: None if reach[0] is not None else (pool, start_table(initial, pool.x), None)
+             for key, pool in places.items()}
     networks: list[torch.nn.Module] = []
+    frames: list[Frame] = []
     histories, infos = [], []
     for k in range(count):
-        lift = WindowLift(earlier_windows(networks, edges, initial), k)
-        points = {key: WindowPoints(pool, edges[k], edges[k + 1], tables[key])
-                  for key, pool in places.items()}
-        window = in_window(problem, edges[k], edges[k + 1], AnsatzFactory(WindowModel, lift), points)
+        drawn = {key: window_places(window_region(region, reach[k], edges[k], edges[k + 1]),
+                                    len(places[key].x), sampler, initial, state[key], reach[k])
+                 for key, region in regions.items()}
+        frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None))
+        window = _window_problem(problem, edges[k], edges[k + 1], reach[k], drawn,
+                                 WindowLift(earlier_windows(networks, edges, initial, frames), k))
         finished = _finished_path(checkpointing, k)
         model = _model(window, networks, model_config, config.seed)
         if finished is not None and finished.exists():  # trained before an interruption
@@ -119,7 +138,7 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
                                  checkpointing=_window_checkpointing(checkpointing, k), stop=stop)
             except TrainingInterrupted as stopped:  # the windows so far, the last one as it stood
                 part = stopped.solution
-                marched = MarchedModel([*networks, part.model.network], edges[: k + 2], initial)
+                marched = MarchedModel([*networks, part.model.network], edges[: k + 2], initial, frames)
                 info = _merged([*infos, part.info], edges[: k + 2])
                 info["stopped_at"] = k * _steps(single) + part.info["stopped_at"]
                 raise TrainingInterrupted(Solution(
@@ -134,29 +153,75 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
         network = model.network.requires_grad_(False)
         networks.append(network)
         if k + 1 < count:
-            tables = {key: next_table(tables[key], network, edges[k], edges[k + 1], pool.x)
-                      for key, pool in places.items()}
+            windows = earlier_windows(networks, edges, initial, frames)
+            state = {key: (pool, next_table(table, windows, k, pool.x) if len(pool.x) else table, reach[k])
+                     for key, (pool, table) in drawn.items()}
         if solution is not None:
             histories.append(solution.history)
             infos.append(solution.info)
-    marched = MarchedModel(networks, edges, initial)
+    marched = MarchedModel(networks, edges, initial, frames)
     info = _merged(infos, edges)
     return Solution(marched, problem.axes, problem.fields, domain=problem.domain, exact=problem.exact,
                     kind=problem.kind, history=_joined(histories), info=info, complex=problem.complex)
 
 
+def _window_problem(problem: Problem, t0: float, t1: float, reach: Reach | None, drawn: Mapping,
+                    lift: WindowLift) -> Problem:
+    """The problem on the window's reach × [t0, t1], its terms drawing from the ``drawn`` places
+    (a term whose region has none is left out) with the window's ``lift``."""
+    points = {key: WindowPoints(pool, t0, t1, table) if len(pool.x) else None
+              for key, (pool, table) in drawn.items()}
+    space = None if reach is None else Clipped(problem.domain.space, reach.lo, reach.hi)
+    return in_window(problem, t0, t1, AnsatzFactory(WindowModel, lift), points, space)
+
+
+def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool) -> Frame:
+    """The window's frame: cut to its reach, scaled to the largest |g| + Δ·|h| its places start
+    from (plain τ^p where they start from nothing)."""
+    step, order = t1 - t0, 2 if second_order else 1
+    size = 0.0
+    for _, table in drawn:
+        if len(table):
+            values = table[:, :, 0].abs()
+            size = max(size, float((values[:, 0] + step * values[:, 1:].sum(dim=1)).max()))
+    scale = size if size > 0 and np.isfinite(size) else step**order
+    if reach is None:
+        return Frame(t0, step, scale)
+    return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi)
+
+
 def _model(window: Problem, networks: list[torch.nn.Module], config: ModelConfig,
            seed: int) -> torch.nn.Module:
     """The first window's model as configured; a later one's network the previous window's. Either
-    way its input box (the SIREN's ``lo``/``hi``) is :func:`light_cone_box` of the window."""
-    if networks:
-        network = window.ansatz(copy.deepcopy(networks[-1]).requires_grad_(True))
-    else:
-        network = build_model(window, config, seed=seed)
+    way its input box (the SIREN's ``lo``/``hi``) is :func:`light_cone_box` of the window — for a
+    network carried over, with its first layer changed so that it is the same function of space
+    (:func:`rebox`): the reach grows from window to window, and a network whose inputs were only
+    rescaled would start as the old field stretched."""
     lo, hi = light_cone_box(window)
-    with torch.no_grad():
-        network.network.lo.copy_(torch.as_tensor(lo)), network.network.hi.copy_(torch.as_tensor(hi))
+    if not networks:
+        network = build_model(window, config, seed=seed)
+        with torch.no_grad():
+            network.network.lo.copy_(torch.as_tensor(lo)), network.network.hi.copy_(torch.as_tensor(hi))
+        return network
+    network = window.ansatz(copy.deepcopy(networks[-1]).requires_grad_(True))
+    rebox(network.network, lo, hi, window.domain.dim - 1)
     return network
+
+
+def rebox(siren, lo: torch.Tensor, hi: torch.Tensor, kept: int) -> None:
+    """Give ``siren`` the input box [lo, hi], its first layer changed so that it is the same
+    function of its first ``kept`` inputs as before (the others are only mapped afresh): with x̂ the
+    normalised inputs, x̂_old = a·x̂_new + b, so W → W·diag(a) and the bias → bias + W·b."""
+    with torch.no_grad():
+        old_lo, old_hi = siren.lo.clone(), siren.hi.clone()
+        lo, hi = (torch.as_tensor(v, dtype=old_lo.dtype, device=old_lo.device) for v in (lo, hi))
+        a, b = (hi - lo) / (old_hi - old_lo), (lo + hi - old_lo - old_hi) / (old_hi - old_lo)
+        a[kept:], b[kept:] = 1, 0
+        first = siren.linears[0]
+        if first.bias is not None:
+            first.bias += first.weight @ b.to(first.weight.dtype)
+            first.weight *= a.to(first.weight.dtype)
+        siren.lo.copy_(lo), siren.hi.copy_(hi)
 
 
 def light_cone_box(window: Problem) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,0 +1,151 @@
+"""The free part of a marched window: B·N with B = (τ/Δ)^p · s · χ(x).
+
+* τ/Δ, the time into the window over its length, and s, the size of the data the window starts
+  from: a network of unit output then changes u by about as much as the data over the window. A
+  narrow pulse of height 0.02 over a window of 0.05 would otherwise need N ≈ 10, a size Adam
+  takes thousands of steps to reach from the SIREN's initial O(1).
+* χ, a cutoff to the window's *reach*: the box the wave can get to from where the data are, in
+  the window's time (:mod:`sirenpde.training.reach`). Outside it the field is the start's free
+  flight, g + τ·h, untouched by the network, as the exact solution is; so the network spends
+  itself on the box, and resolves a pulse the whole space would dilute. χ is 1 on the reach and
+  falls to 0 across a band beyond it, on each cut side, as the quintic smoothstep S(q) = 10q³ −
+  15q⁴ + 6q⁵ of the distance into the band (C², so the residual has no jump); the box is the reach
+  and its bands. A side the reach shares with the space is not cut (the boundary condition holds
+  there, not zero).
+
+A frame without a box and with s = Δ^p is the plain window ansatz τ^p·N.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Frame", "cutoff", "cutoff_jets"]
+
+
+def _smoothstep(q: torch.Tensor) -> torch.Tensor:
+    q = q.clamp(0, 1)
+    return q**3 * (10 - 15 * q + 6 * q * q)
+
+
+def _smoothstep_jets(q: torch.Tensor, sign: float, width: float):
+    """S, dS/dx and d²S/dx² for q = sign·(x − edge)/width (zero slope and curvature outside the band)."""
+    inside = (q > 0) & (q < 1)
+    q = q.clamp(0, 1)
+    value = q**3 * (10 - 15 * q + 6 * q * q)
+    slope = torch.where(inside, 30 * q * q * (1 - q) ** 2 * (sign / width), torch.zeros_like(q))
+    curve = torch.where(inside, 60 * q * (1 - q) * (1 - 2 * q) / width**2, torch.zeros_like(q))
+    return value, slope, curve
+
+
+def cutoff_jets(x: torch.Tensor, lo, hi, band, cut_lo,
+                cut_hi) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """χ (N,), its gradient (N, d') and pure second derivatives (N, d') at the spatial positions x
+    (N, d'), in closed form (forward mode through the clamps and products costs more than the
+    network it multiplies)."""
+    ones, zeros = torch.ones_like(x), torch.zeros_like(x)
+    d = x.shape[1]
+    factors, slopes, curves = [ones[:, 0]] * d, [zeros[:, 0]] * d, [zeros[:, 0]] * d
+    for a, (low, high, width, at_low, at_high) in enumerate(zip(lo, hi, band, cut_lo, cut_hi, strict=True)):
+        sides = ((at_low, (x[:, a] - low) / width, 1.0), (at_high, (high - x[:, a]) / width, -1.0))
+        for cut, q, sign in sides:
+            if cut:
+                v, d1, d2 = _smoothstep_jets(q, sign, width)
+                f, f1, f2 = factors[a], slopes[a], curves[a]
+                factors[a], slopes[a], curves[a] = f * v, f1 * v + f * d1, f2 * v + 2 * f1 * d1 + f * d2
+    value = torch.stack(factors, dim=1).prod(dim=1)
+    others = [torch.stack([factors[b] for b in range(d) if b != a] or [ones[:, 0]], dim=1).prod(dim=1)
+              for a in range(d)]
+    grad = torch.stack([slopes[a] * others[a] for a in range(d)], dim=1)
+    second = torch.stack([curves[a] * others[a] for a in range(d)], dim=1)
+    return value, grad, second
+
+
+def cutoff(x: torch.Tensor, lo, hi, band, cut_lo, cut_hi) -> torch.Tensor:
+    """χ at the spatial positions x (N, d') (see the module docstring), as (N,): the box [lo, hi],
+    bands of width ``band`` per axis inside its cut sides."""
+    chi = torch.ones(x.shape[0], dtype=x.dtype, device=x.device)
+    for a, (low, high, width, at_low, at_high) in enumerate(zip(lo, hi, band, cut_lo, cut_hi, strict=True)):
+        if at_low:
+            chi = chi * _smoothstep((x[:, a] - low) / width)
+        if at_high:
+            chi = chi * _smoothstep((high - x[:, a]) / width)
+    return chi
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One window's B (see the module docstring).
+
+    Attributes:
+        start: t_k.
+        step: Δ = t_{k+1} − t_k.
+        scale: s.
+        lo, hi: the spatial box (the reach and its bands), or ``None`` (no cutoff).
+        band: per axis, the width of the band in which χ falls from 1 to 0.
+        cut_lo, cut_hi: per axis, whether that side of the box is cut (inside the space).
+    """
+
+    start: float
+    step: float
+    scale: float
+    lo: tuple[float, ...] | None = None
+    hi: tuple[float, ...] | None = None
+    band: tuple[float, ...] | None = None
+    cut_lo: tuple[bool, ...] | None = None
+    cut_hi: tuple[bool, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.step > 0 and math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"a window frame needs a positive length and scale;"
+                             f" found {self.step}, {self.scale}")
+
+    @classmethod
+    def plain(cls, start: float, step: float, order: int) -> Frame:
+        """B = τ^order: no cutoff, s = Δ^order."""
+        return cls(float(start), float(step), float(step) ** order)
+
+    @property
+    def cuts(self) -> bool:
+        return self.lo is not None and any((*self.cut_lo, *self.cut_hi))
+
+    def factor(self, x: torch.Tensor, order: int) -> torch.Tensor:
+        """B at space-time points x (N, d), time last, as (N,)."""
+        tau = (x[:, -1] - self.start) / self.step
+        b = tau**order * self.scale
+        if self.cuts:
+            b = b * cutoff(x[:, :-1], self.lo, self.hi, self.band, self.cut_lo, self.cut_hi)
+        return b
+
+    def jets(self, x: torch.Tensor, order: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """B (N,), its gradient (N, d) and pure second derivatives (N, d) at space-time points x
+        (N, d), time last, in closed form."""
+        tau = (x[:, -1] - self.start) / self.step
+        t_value = self.scale * tau**order
+        t_slope = self.scale * order * tau ** (order - 1) / self.step
+        t_curve = self.scale * order * (order - 1) * tau ** max(order - 2, 0) / self.step**2 + 0 * tau
+        if self.cuts:
+            chi, chi_grad, chi_second = cutoff_jets(x[:, :-1], self.lo, self.hi, self.band, self.cut_lo,
+                                                    self.cut_hi)
+        else:
+            chi, chi_grad = torch.ones_like(tau), torch.zeros_like(x[:, :-1])
+            chi_second = chi_grad
+        grad = torch.cat([t_value[:, None] * chi_grad, (t_slope * chi)[:, None]], dim=1)
+        second = torch.cat([t_value[:, None] * chi_second, (t_curve * chi)[:, None]], dim=1)
+        return t_value * chi, grad, second
+
+    def description(self) -> dict:
+        return {"start": self.start, "step": self.step, "scale": self.scale, "lo": self.lo, "hi": self.hi,
+                "band": self.band, "cut_lo": self.cut_lo, "cut_hi": self.cut_hi}
+
+    @classmethod
+    def from_description(cls, description: dict) -> Frame:
+        def tupled(key, kind):
+            value = description.get(key)
+            return None if value is None else tuple(kind(v) for v in value)
+        return cls(float(description["start"]), float(description["step"]), float(description["scale"]),
+                   tupled("lo", float), tupled("hi", float), tupled("band", float), tupled("cut_lo", bool),
+                   tupled("cut_hi", bool))

@@ -1,0 +1,172 @@
+"""Where a wave can be in each window of a march — its *reach* — and the points drawn there.
+
+A wave moves no faster than its speed c. Where the problem's data — initial value and velocity,
+source, lateral boundary values — are zero, the solution stays zero until a wave from where they
+are not gets there: in window k, within c·(t_{k+1} − t_0) of the data's support. A narrow pulse
+in a large box lives on a few per cent of it early on; drawn over the whole box, nearly every
+point would sit where nothing happens, and the network would spread its frequencies over all of
+it. So each window works on its reach (a box: the data's support grown by c·(t_{k+1} − t_0), and
+a band beyond it where the network's part is cut off, :mod:`sirenpde.model.window_frame`).
+
+The data's support is measured once, on pools over the whole problem: the initial data's
+magnitude |g| + T·|h| and each term's residual at u ≡ 0 (minus its data), each above
+:data:`RELATIVE` of its own largest value. Without a speed, or where the data fill the space, a
+window's reach is ``None``: the whole space, as without this.
+
+Each window's points (:func:`window_places`) are uniform in its reach. Those inside the previous
+window's box are the previous window's places, their start table carried over by the trained
+network (:func:`~sirenpde.model.marched.next_table`); those outside it are new, where no network
+has acted, and start from the initial data's free flight. Nothing is walked back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..constraints.problem import Problem
+from ..constraints.scales import zero_residual
+from ..domains import SpaceTime
+from ..domains.clipped import Clipped, EmptyPartError
+from ..domains.regions import Boundary, Interior, Region
+from ..domains.sampling import Sampler
+from ..model.exact_initial import InitialLift
+from ..model.marched import free_flight, start_table
+from ..model.stored_values import as_channels
+from .point_pools import Places
+
+__all__ = ["Reach", "reaches", "window_region", "window_places", "RELATIVE", "BAND"]
+
+RELATIVE = 1e-4
+"""Data below this fraction of their largest value count as none (a Gaussian's tails)."""
+
+BAND = 0.25
+"""The cutoff band's width, as a fraction of the reach's extent along each axis."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A window's spatial box (the reach and its bands), the bands' widths, and which sides are
+    cut (inside the space's bounds)."""
+
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    band: tuple[float, ...]
+    cut_lo: tuple[bool, ...]
+    cut_hi: tuple[bool, ...]
+
+    def holds(self, x: torch.Tensor) -> torch.Tensor:
+        """Whether points x (N, d' + 1), time last, lie in the box, as (N,) bools."""
+        lo, hi = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (self.lo, self.hi))
+        return ((x[:, :-1] >= lo) & (x[:, :-1] <= hi)).all(dim=1)
+
+
+def reaches(problem: Problem, places: Mapping[int, Places], initial: InitialLift,
+            edges: Sequence[float]) -> list[Reach | None]:
+    """Each window's reach (see the module docstring) for windows with ``edges`` t_0 < … < t_K,
+    from ``places``, pools over the whole problem."""
+    count = len(edges) - 1
+    space = problem.domain.space
+    if problem.speed is None:
+        return [None] * count
+    support, spacing = _support(problem, places, initial)
+    if support is None:
+        return [None] * count
+    space_lo, space_hi = (np.asarray(b, float) for b in space.bounds())
+    found_lo, found_hi = support.min(dim=0).values.numpy(), support.max(dim=0).values.numpy()  # on the CPU
+    out: list[Reach | None] = []
+    for k in range(count):
+        grow = float(problem.speed) * (edges[k + 1] - edges[0]) + spacing
+        lo, hi = found_lo - grow, found_hi + grow
+        band = BAND * (hi - lo)
+        lo, hi = lo - band, hi + band
+        cut_lo, cut_hi = lo > space_lo, hi < space_hi
+        if not (cut_lo.any() or cut_hi.any()):
+            out.append(None)
+            continue
+        out.append(Reach(tuple(np.maximum(lo, space_lo).tolist()), tuple(np.minimum(hi, space_hi).tolist()),
+                         tuple(band.tolist()), tuple(bool(c) for c in cut_lo),
+                         tuple(bool(c) for c in cut_hi)))
+    return out
+
+
+def _support(problem: Problem, places: Mapping[int, Places],
+             initial: InitialLift) -> tuple[torch.Tensor | None, float]:
+    """The spatial positions (M, d') where some datum is not negligible (None: nowhere), and the
+    interior pools' spacing (a margin for what falls between places). Measured on the CPU, once."""
+    t0, duration = problem.domain.t0, problem.domain.duration
+    found, spacing = [], 0.0
+    for pool in places.values():
+        if not isinstance(pool.region, Interior):
+            continue
+        x = pool.x.detach().cpu().to(torch.float64)
+        at = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], t0)], dim=1)
+        size = as_channels(initial.value, at, 1).abs()
+        if initial.velocity is not None:
+            size = size + duration * as_channels(initial.velocity, at, 1).abs()
+        found.append(_above(size[:, 0], at))
+        lo, hi = problem.domain.space.bounds()
+        volume = float(np.prod(np.asarray(hi) - np.asarray(lo)))
+        spacing = max(spacing, (volume / len(at)) ** (1 / (at.shape[1] - 1)))
+    for c in problem.constraints:
+        pool = places[id(c.region)]
+        x, normals = pool.x.detach().cpu(), None if pool.normals is None else pool.normals.detach().cpu()
+        residual = zero_residual(problem, c, x, normals).abs()
+        found.append(_above(residual.amax(dim=1), x.to(torch.float64)))
+    found = [f for f in found if len(f)]
+    return (torch.cat(found) if found else None), spacing
+
+
+def _above(size: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The spatial positions of x where ``size`` exceeds :data:`RELATIVE` of its largest value."""
+    largest = float(size.max()) if len(size) else 0.0
+    if not (largest > 0 and math.isfinite(largest)):
+        return x[:0, :-1]
+    return x[size > RELATIVE * largest, :-1]
+
+
+def window_region(region: Region, reach: Reach | None, t0: float, t1: float) -> Region:
+    """``region`` (the whole problem's interior or a lateral part) in the window [t0, t1], cut down
+    to ``reach``."""
+    whole: SpaceTime = region.domain
+    space = whole.space if reach is None else Clipped(whole.space, reach.lo, reach.hi)
+    window = SpaceTime(space, t0, t1)
+    return Interior(window) if isinstance(region, Interior) else Boundary(window, region.part)
+
+
+def window_places(region: Region, count: int, sampler: Sampler, initial: InitialLift,
+                  previous: tuple[Places, torch.Tensor, Reach | None] | None,
+                  reach: Reach | None) -> tuple[Places, torch.Tensor]:
+    """Up to ``count`` places uniform in ``region`` (a window's, :func:`window_region`) and their
+    start tables; none for a boundary part outside the reach. ``previous``: the last window's
+    places, their tables carried to this window's start, and its reach; ``None`` for the first
+    window (see the module docstring)."""
+    if previous is not None and previous[2] is None and reach is None:
+        return previous[0], previous[1]  # the whole space, both times: the same places
+    start = region.domain.t0
+    try:
+        fresh = Places.draw(region, count, sampler)
+    except EmptyPartError:  # the part does not cross the reach: no places
+        fresh = Places(region, torch.empty(0, region.domain.dim, dtype=sampler.dtype, device=sampler.device),
+                       None if isinstance(region, Interior) else
+                       torch.empty(0, region.domain.dim, dtype=sampler.dtype, device=sampler.device))
+    if previous is None:
+        return fresh, _flown(initial, fresh.x, start)
+    kept, table, before = previous
+    inside = before.holds(fresh.x)
+    take = min(int(inside.sum()), len(kept.x))
+    order = torch.randperm(len(kept.x), generator=sampler.generator, device=sampler.device)[:take]
+    new = fresh.x[~inside]
+    x = torch.cat([kept.x[order], new])
+    normals = None if fresh.normals is None else torch.cat([kept.normals[order], fresh.normals[~inside]])
+    return Places(region, x, normals), torch.cat([table[order], _flown(initial, new, start)])
+
+
+def _flown(initial: InitialLift, x: torch.Tensor, start: float) -> torch.Tensor:
+    """The start table at time ``start`` of places x (N, d) that no window's network has touched."""
+    probe = x if len(x) else torch.zeros(1, x.shape[1], dtype=x.dtype, device=x.device)
+    return free_flight(start_table(initial, probe), start - initial.t0)[: len(x)]
