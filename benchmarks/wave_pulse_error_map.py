@@ -1,0 +1,64 @@
+"""Where the marched pulse's error sits: the share of the squared error by distance from the centre.
+
+    python benchmarks/wave_pulse_error_map.py            # 4 of 8 windows, 32×3, lm_points_factor 0.75
+
+Trains the first ``--train`` windows of ``problems/wave.yaml``'s physics marched in ``--windows``,
+then compares u with leapfrog on 801² nodes on a 401² grid at times in the last two trained windows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from wave_pulse_windows import PHYSICS, pulse
+
+import sirenpde as sp
+from sirenpde.references.wave_fd import solve_wave_fd
+from sirenpde.training.errors import TrainingInterrupted
+
+RINGS = [(0, 0.05), (0.05, 0.1), (0.1, 0.15), (0.15, 0.2), (0.2, 0.25), (0.25, 0.3), (0.3, 0.4), (0.4, 1.5)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=8)
+    parser.add_argument("--train", type=int, default=4)
+    parser.add_argument("--training", default="lm_points_factor: 0.75")
+    parser.add_argument("--model", default="layers: [32, 32, 32]")
+    args = parser.parse_args()
+    text = PHYSICS + f"training: {{windows: {args.windows}, {args.training}}}\nmodel: {{{args.model}}}\n"
+    spec = sp.load_problem_text(text, "pulse.yaml")
+    reports: list[str] = []
+    start = time.perf_counter()
+    stop_at = f"{args.train + 1}/{args.windows}"
+    try:
+        solution = sp.train(spec.problem, config=spec.training, model_config=spec.model,
+                            callback=lambda p: reports.append(p.window),
+                            stop=lambda: bool(reports) and reports[-1] == stop_at)
+    except TrainingInterrupted as stopped:
+        solution = stopped.solution
+    print(f"{args.train} of {args.windows} windows trained in {time.perf_counter() - start:.1f} s")
+    step = 0.4 / args.windows
+    end = step * args.train
+    times = [end - 2 * step + step * j / 2 for j in range(5)]  # the last two windows
+    reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
+    axis = np.linspace(-1, 1, 401)
+    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
+    radius = np.hypot(x, y)
+    for t in times:
+        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+        exact = reference(points)
+        with torch.no_grad():
+            error = solution.model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0] - exact
+        total = (error**2).sum()
+        shares = " ".join(f"[{a:g}, {b:g}) {(error[(radius >= a) & (radius < b)] ** 2).sum() / total:.2f}"
+                          for a, b in RINGS)
+        print(f"t = {t:.3f}: relative L2 {np.linalg.norm(error) / np.linalg.norm(exact):.3e};"
+              f" share of the squared error by radius: {shares}")
+
+
+if __name__ == "__main__":
+    main()
