@@ -9,38 +9,22 @@ then compares u with leapfrog on 801² nodes on a 401² grid at times in the las
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from wave_pulse_windows import PHYSICS, pulse
+from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows
 
-import sirenpde as sp
 from sirenpde.references.wave_fd import solve_wave_fd
-from sirenpde.training.errors import TrainingInterrupted
 
 RINGS = [(0, 0.05), (0.05, 0.1), (0.1, 0.15), (0.15, 0.2), (0.2, 0.25), (0.25, 0.3), (0.3, 0.4), (0.4, 1.5)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", type=int, default=8)
-    parser.add_argument("--train", type=int, default=4)
-    parser.add_argument("--training", default="lm_points_factor: 0.75")
-    parser.add_argument("--model", default="layers: [32, 32, 32]")
+    setting_arguments(parser, train=4, training="lm_points_factor: 0.75", model="layers: [32, 32, 32]")
     args = parser.parse_args()
-    text = PHYSICS + f"training: {{windows: {args.windows}, {args.training}}}\nmodel: {{{args.model}}}\n"
-    spec = sp.load_problem_text(text, "pulse.yaml")
-    reports: list[str] = []
-    start = time.perf_counter()
-    stop_at = f"{args.train + 1}/{args.windows}"
-    try:
-        solution = sp.train(spec.problem, config=spec.training, model_config=spec.model,
-                            callback=lambda p: reports.append(p.window),
-                            stop=lambda: bool(reports) and reports[-1] == stop_at)
-    except TrainingInterrupted as stopped:
-        solution = stopped.solution
-    print(f"{args.train} of {args.windows} windows trained in {time.perf_counter() - start:.1f} s")
+    spec = pulse_spec(args)
+    solution = train_windows(spec, spec.problem, args)
     step = 0.4 / args.windows
     end = step * args.train
     times = [end - 2 * step + step * j / 2 for j in range(5)]  # the last two windows

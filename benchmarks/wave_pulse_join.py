@@ -1,4 +1,4 @@
-"""The paper's pulse, first window of a march: u and u_t at the window's end against leapfrog.
+"""The paper's pulse, first windows of a march: u and u_t at the last one's end against leapfrog.
 
 The next window starts from both, so their errors are what a march carries forward.
 
@@ -13,37 +13,21 @@ relative L2 on a 161² grid over [−0.4, 0.4]² (the pulse's neighbourhood).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from wave_pulse_windows import PHYSICS, pulse
+from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows
 
-import sirenpde as sp
 from sirenpde.references.wave_fd import solve_wave_fd
-from sirenpde.training.errors import TrainingInterrupted
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", type=int, default=8)
-    parser.add_argument("--training", default="", help="more training keys, e.g. 'lm_steps: 50'")
-    parser.add_argument("--model", default="", help="model keys, e.g. 'layers: [32, 32, 32]'")
+    setting_arguments(parser, train=1)
     args = parser.parse_args()
-    extra = f", {args.training}" if args.training else ""
-    model = f"model: {{{args.model}}}\n" if args.model else ""
-    text = PHYSICS + f"training: {{windows: {args.windows}{extra}}}\n" + model
-    spec = sp.load_problem_text(text, "pulse.yaml")
-    reports: list[str] = []
-    start = time.perf_counter()
-    try:
-        solution = sp.train(spec.problem, config=spec.training, model_config=spec.model,
-                            callback=lambda p: reports.append(p.window),
-                            stop=lambda: bool(reports) and reports[-1] == f"2/{args.windows}")
-    except TrainingInterrupted as stopped:
-        solution = stopped.solution
-    end, step = 0.4 / args.windows, 1e-3
-    print(f"window 1 of {args.windows} trained in {time.perf_counter() - start:.1f} s")
+    spec = pulse_spec(args)
+    solution = train_windows(spec, spec.problem, args)
+    end, step = 0.4 * args.train / args.windows, 1e-3
     reference = solve_wave_fd((-1, -1), (1, 1), 1601, 0.0, end + step, pulse,
                               keep=[end - step, end, end + step])
     axis = np.linspace(-0.4, 0.4, 161)
@@ -53,7 +37,7 @@ def main() -> None:
         return np.stack([x, y, np.full(x.size, t)], axis=1)
     u_exact = reference(at(end))
     ut_exact = (reference(at(end + step)) - reference(at(end - step))) / (2 * step)
-    u, ut = solution.model.windows.pair(0, torch.tensor(at(end), dtype=torch.float32))
+    u, ut = solution.model.windows.pair(args.train - 1, torch.tensor(at(end), dtype=torch.float32))
     u, ut = u.detach().numpy()[:, 0], ut.detach().numpy()[:, 0]
     print(f"at t = {end:g}: u relative L2 {np.linalg.norm(u - u_exact) / np.linalg.norm(u_exact):.3e},"
           f" u_t relative L2 {np.linalg.norm(ut - ut_exact) / np.linalg.norm(ut_exact):.3e}")

@@ -44,22 +44,25 @@ def pulse(points: np.ndarray) -> np.ndarray:
     return 0.02 * np.exp(-(points[:, 0] ** 2 + points[:, 1] ** 2) / (2 * 5e-4))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def setting_arguments(parser: argparse.ArgumentParser, train: int, training: str = "",
+                      model: str = "") -> None:
+    """The options every pulse benchmark takes: the march, the windows to train, extra keys."""
     parser.add_argument("--windows", type=int, default=8)
-    parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
-    parser.add_argument("--rad", action="store_true", help="RAD sampling on the PDE term")
-    parser.add_argument("--training", default="", help="more training keys, e.g. 'lm_steps: 50'")
-    parser.add_argument("--model", default="", help="model keys, e.g. 'layers: [32, 32, 32]'")
-    args = parser.parse_args()
+    parser.add_argument("--train", type=int, default=train, help=f"windows to train (default {train})")
+    parser.add_argument("--training", default=training, help="more training keys, e.g. 'lm_steps: 50'")
+    parser.add_argument("--model", default=model, help="model keys, e.g. 'layers: [32, 32, 32]'")
+
+
+def pulse_spec(args: argparse.Namespace):
+    """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args``."""
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
-    text = PHYSICS + f"training: {{windows: {args.windows}{extra}}}\n" + model
-    spec = sp.load_problem_text(text, "pulse.yaml")
-    problem = spec.problem
-    if args.rad:
-        problem = dataclasses.replace(problem, constraints=tuple(
-            dataclasses.replace(c, sampling=RAD()) if c.name == "pde" else c for c in problem.constraints))
+    return sp.load_problem_text(PHYSICS + f"training: {{windows: {args.windows}{extra}}}\n" + model,
+                                "pulse.yaml")
+
+
+def train_windows(spec, problem: sp.Problem, args: argparse.Namespace) -> sp.Solution:
+    """The first ``args.train`` windows of the march trained (the run stopped as the next begins)."""
     reports: list[str] = []
     stop_at = f"{args.train + 1}/{args.windows}"
     start = time.perf_counter()
@@ -70,6 +73,20 @@ def main() -> None:
     except TrainingInterrupted as stopped:
         solution = stopped.solution
     print(f"{args.train} of {args.windows} windows trained in {time.perf_counter() - start:.1f} s")
+    return solution
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    setting_arguments(parser, train=1)
+    parser.add_argument("--rad", action="store_true", help="RAD sampling on the PDE term")
+    args = parser.parse_args()
+    spec = pulse_spec(args)
+    problem = spec.problem
+    if args.rad:
+        problem = dataclasses.replace(problem, constraints=tuple(
+            dataclasses.replace(c, sampling=RAD()) if c.name == "pde" else c for c in problem.constraints))
+    solution = train_windows(spec, problem, args)
     end = 0.4 * args.train / args.windows
     times = [t for t in (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4) if t < end] + [end]
     reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)

@@ -44,8 +44,8 @@ from .lifted import AbstractLift, LiftedModel, jet_table
 from .stored_values import as_channels
 from .window_frame import Frame
 
-__all__ = ["MarchedModel", "WindowLift", "WindowModel", "earlier_windows", "START", "start_table",
-           "next_table", "free_flight"]
+__all__ = ["MarchedModel", "WindowLift", "WindowModel", "earlier_windows", "plain_frames", "START",
+           "start_table", "next_table", "free_flight"]
 
 START = "window.start"
 """The batch data key of a window's start table (no measured quantity can have this name)."""
@@ -59,8 +59,7 @@ class _Windows:
     def __init__(self, networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift,
                  frames: Sequence[Frame] | None = None):
         self.networks, self.edges, self.initial = list(networks), [float(t) for t in edges], initial
-        self.frames = list(frames) if frames is not None else [
-            Frame.plain(a, b - a, self.order) for a, b in zip(self.edges, self.edges[1:], strict=False)]
+        self.frames = list(frames) if frames is not None else plain_frames(self.edges, self.order)
 
     @property
     def second_order(self) -> bool:
@@ -95,6 +94,11 @@ class _Windows:
         along_t[:, -1] = 1
         w, w_t = jvp(self.free(k), (x,), (along_t,))
         return g + tau * h + w, h + w_t
+
+
+def plain_frames(edges: Sequence[float], order: int) -> list[Frame]:
+    """Frames B = τ^order for the windows between ``edges``: the ansatz of a march saved before frames."""
+    return [Frame.plain(a, b - a, order) for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def earlier_windows(networks: Sequence[nn.Module], edges: Sequence[float], initial: InitialLift,
@@ -177,12 +181,11 @@ class WindowLift(AbstractLift):
             a_diag = torch.cat([g_second + tau * h_second, zero], dim=1)
         else:
             a, a_jac, a_diag = g_value, torch.cat([g_grad, zero], dim=1), torch.cat([g_second, zero], dim=1)
-        a_second = torch.stack([a_diag[:, list(axes)].sum(dim=1) for axes in groups], dim=1)  # (N, k)
         b, b_jac, b_diag = self.earlier.frames[self.k].jets(x.detach(), self.earlier.order)
-        b_second = torch.stack([b_diag[:, list(axes)].sum(dim=1) for axes in groups], dim=1)  # (N, k)
         value = torch.cat([a, b[:, None]], dim=1)                                   # (N, 2)
         jac = torch.stack([a_jac, b_jac], dim=1)                                   # (N, 2, d)
-        second = torch.stack([a_second, b_second], dim=1)                          # (N, 2, k)
+        diag = torch.stack([a_diag, b_diag], dim=1)                                # (N, 2, d)
+        second = torch.stack([diag[:, :, list(axes)].sum(dim=2) for axes in groups], dim=2)
         return value, jac, second
 
     def description(self) -> dict:
@@ -222,7 +225,8 @@ class MarchedModel(nn.Module):
         self.networks = nn.ModuleList(networks)
         self.initial = initial
         self.edges = [float(t) for t in edges]
-        self.frames = _Windows([], self.edges, initial, frames).frames
+        order = 1 if initial.velocity is None else 2
+        self.frames = list(frames) if frames is not None else plain_frames(self.edges, order)
 
     @property
     def windows(self) -> _Windows:

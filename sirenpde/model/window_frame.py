@@ -34,8 +34,7 @@ def _smoothstep(q: torch.Tensor) -> torch.Tensor:
 def _smoothstep_jets(q: torch.Tensor, sign: float, width: float):
     """S, dS/dx and d²S/dx² for q = sign·(x − edge)/width (zero slope and curvature outside the band)."""
     inside = (q > 0) & (q < 1)
-    q = q.clamp(0, 1)
-    value = q**3 * (10 - 15 * q + 6 * q * q)
+    value, q = _smoothstep(q), q.clamp(0, 1)
     slope = torch.where(inside, 30 * q * q * (1 - q) ** 2 * (sign / width), torch.zeros_like(q))
     curve = torch.where(inside, 60 * q * (1 - q) * (1 - 2 * q) / width**2, torch.zeros_like(q))
     return value, slope, curve
@@ -126,7 +125,7 @@ class Frame:
         tau = (x[:, -1] - self.start) / self.step
         t_value = self.scale * tau**order
         t_slope = self.scale * order * tau ** (order - 1) / self.step
-        t_curve = self.scale * order * (order - 1) * tau ** max(order - 2, 0) / self.step**2 + 0 * tau
+        t_curve = torch.full_like(tau, self.scale * order * (order - 1) / self.step**2)  # order ≤ 2
         if self.cuts:
             chi, chi_grad, chi_second = cutoff_jets(x[:, :-1], self.lo, self.hi, self.band, self.cut_lo,
                                                     self.cut_hi)

@@ -218,9 +218,9 @@ def rebox(siren, lo: torch.Tensor, hi: torch.Tensor, kept: int) -> None:
         a, b = (hi - lo) / (old_hi - old_lo), (lo + hi - old_lo - old_hi) / (old_hi - old_lo)
         a[kept:], b[kept:] = 1, 0
         first = siren.linears[0]
-        if first.bias is not None:
+        if first.bias is not None:  # without one, only the scale is kept (SIRENs here all have one)
             first.bias += first.weight @ b.to(first.weight.dtype)
-            first.weight *= a.to(first.weight.dtype)
+        first.weight *= a.to(first.weight.dtype)
         siren.lo.copy_(lo), siren.hi.copy_(hi)
 
 

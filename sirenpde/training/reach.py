@@ -151,9 +151,8 @@ def window_places(region: Region, count: int, sampler: Sampler, initial: Initial
     try:
         fresh = Places.draw(region, count, sampler)
     except EmptyPartError:  # the part does not cross the reach: no places
-        fresh = Places(region, torch.empty(0, region.domain.dim, dtype=sampler.dtype, device=sampler.device),
-                       None if isinstance(region, Interior) else
-                       torch.empty(0, region.domain.dim, dtype=sampler.dtype, device=sampler.device))
+        none = torch.empty(0, region.domain.dim, dtype=sampler.dtype, device=sampler.device)
+        fresh = Places(region, none, None if isinstance(region, Interior) else none)
     if previous is None:
         return fresh, _flown(initial, fresh.x, start)
     kept, table, before = previous
