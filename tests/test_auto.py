@@ -106,6 +106,15 @@ def test_choose_falls_back_to_lbfgs_where_lm_cannot_run():
     assert "l1" in chosen.picked["schedule"]
 
 
+def test_choose_lbfgs_for_an_ansatz_the_forward_engine_cannot_differentiate():
+    # A travel time's factored form: LM's Jacobian needs the forward engine, so a physics-only
+    # Eikonal file must not be given lm_steps (it would stop with an error before training).
+    problem = sp.eikonal(sp.Box((0, 0), (1, 1)), (0.5, 0.5))
+    chosen = auto_settings(problem)
+    assert chosen.training.lm_steps == 0 and chosen.training.lbfgs_steps == LBFGS_STEPS
+    assert "FactoredModel" in chosen.picked["schedule"]
+
+
 PHYSICS_ONLY = """
 problem: poisson
 domain: {box: {lo: [0, 0], hi: [1, 1]}}

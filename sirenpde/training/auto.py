@@ -88,7 +88,10 @@ def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, writt
               picked: dict) -> dict:
     rows = sum(int(c.points) for c in problem.constraints) * (2 if problem.complex else 1)
     weights = sum(a * b for a, b in zip(model.layers, model.layers[1:], strict=False))
-    obstacle = least_squares_obstacle(problem) or next(
+    ansatz = problem.ansatz.wrapper if problem.ansatz is not None else None
+    closed_form = (f"its {ansatz.__name__} has no forward-engine jets"
+                   if ansatz is not None and not ansatz.forward_engine else None)
+    obstacle = least_squares_obstacle(problem) or closed_form or next(
         (f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None) or (
         f"{weights:,} weights make its Jacobian too large" if weights > LM_MAX_WEIGHTS else None)
     if obstacle is None:
