@@ -88,12 +88,7 @@ def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, writt
               picked: dict) -> dict:
     rows = sum(int(c.points) for c in problem.constraints) * (2 if problem.complex else 1)
     weights = sum(a * b for a, b in zip(model.layers, model.layers[1:], strict=False))
-    ansatz = problem.ansatz.wrapper if problem.ansatz is not None else None
-    closed_form = (f"its {ansatz.__name__} has no forward-engine jets"
-                   if ansatz is not None and not ansatz.forward_engine else None)
-    obstacle = least_squares_obstacle(problem) or closed_form or next(
-        (f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None) or (
-        f"{weights:,} weights make its Jacobian too large" if weights > LM_MAX_WEIGHTS else None)
+    obstacle = _lm_obstacle(problem, weights)
     if obstacle is None:
         factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
         picked["schedule"] = (f"Adam {ADAM_STEPS} + Levenberg–Marquardt {LM_STEPS} on {factor:.2g} of the"
@@ -101,3 +96,13 @@ def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, writt
         return {"steps": ADAM_STEPS, "lm_steps": LM_STEPS, "lm_points_factor": factor}
     picked["schedule"] = f"Adam {ADAM_STEPS} + L-BFGS {LBFGS_STEPS} (not Levenberg–Marquardt: {obstacle})"
     return {"steps": ADAM_STEPS, "lbfgs_steps": LBFGS_STEPS}
+
+
+def _lm_obstacle(problem: Problem, weights: int) -> str | None:
+    """Why Levenberg–Marquardt cannot run on ``problem`` with a network of ``weights``, or ``None``."""
+    ansatz = problem.ansatz.wrapper if problem.ansatz is not None else None
+    if ansatz is not None and not ansatz.forward_engine:  # LM's Jacobian comes from the forward engine
+        return f"its {ansatz.__name__} has no forward-engine jets"
+    l1 = next((f"{c.name} uses the {c.norm} norm" for c in problem.constraints if c.norm != "l2"), None)
+    too_large = f"{weights:,} weights make its Jacobian too large" if weights > LM_MAX_WEIGHTS else None
+    return least_squares_obstacle(problem) or l1 or too_large
