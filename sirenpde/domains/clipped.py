@@ -16,7 +16,7 @@ import torch
 from .base import AbstractDomain, check_count
 from .sampling import Sampler, UniformSampler
 
-__all__ = ["Clipped", "EmptyPartError"]
+__all__ = ["Clipped", "EmptyPartError", "in_box"]
 
 _ROUNDS = 64  # batches of candidates before a part is declared outside the box
 _ESTIMATE_POINTS, _ESTIMATE_SEED = 2**16, 0
@@ -26,7 +26,9 @@ class EmptyPartError(ValueError):
     """A boundary part that does not cross the box (or too little of it to be found)."""
 
 
-def _inside(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+def in_box(x: torch.Tensor, lo, hi) -> torch.Tensor:
+    """Whether points x (N, d) lie in the box [lo, hi] (sequences or tensors of d bounds), as (N,)."""
+    lo, hi = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (lo, hi))
     return ((x >= lo) & (x <= hi)).all(dim=1)
 
 
@@ -61,7 +63,7 @@ class Clipped(AbstractDomain):
                 torch.as_tensor(self.hi, dtype=x.dtype, device=x.device))
 
     def contains(self, x: torch.Tensor) -> torch.Tensor:
-        return self.space.contains(x) & _inside(x, *self._box(x))
+        return self.space.contains(x) & in_box(x, self.lo, self.hi)
 
     def sample_interior(self, n: int, sampler: Sampler) -> torch.Tensor:
         check_count(n, "Clipped.sample_interior")
@@ -85,7 +87,7 @@ class Clipped(AbstractDomain):
 
         def candidates(m: int) -> tuple[torch.Tensor, torch.Tensor]:
             x, normals = self.space.sample_boundary(m, sampler, part)
-            keep = _inside(x, *self._box(x))
+            keep = in_box(x, self.lo, self.hi)
             return x[keep], normals[keep]
         return self._collect(n, candidates, "the boundary" if part is None else f"boundary part {part!r}")
 
@@ -112,7 +114,7 @@ class Clipped(AbstractDomain):
         """An estimate: the space's part's measure times the fraction of 2¹⁶ points on it inside the box."""
         whole = self.space.boundary_measure(part)
         x, _ = self.space.sample_boundary(_ESTIMATE_POINTS, self._estimator(), part)
-        return whole * float(_inside(x, *self._box(x)).double().mean())
+        return whole * float(in_box(x, self.lo, self.hi).double().mean())
 
     def volume(self) -> float:
         """An estimate: the box's volume times the fraction of 2¹⁶ points in it inside the space."""

@@ -8,10 +8,9 @@ space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`)
 network's input box and B_k's cutoff. Each window is an ordinary run (:func:`~sirenpde.train`, the
 whole schedule), its network started from the previous window's — the same function of space, its
 first layer fitted to the new box (:func:`rebox`): a field one window later looks more like the
-field now than like a random one. (Only rescaling the inputs would start from the field stretched
-to the larger box: on the pulse of ``problems/wave.yaml`` that gave the second window twice the
-error that random weights did.) A long,
-steep evolution that one network over the whole interval cannot fit becomes K short ones.
+field now than like a random one, and only rescaling the inputs would start from that field
+stretched to the larger box. A long, steep evolution that one network over the whole interval
+cannot fit becomes K short ones.
 
 The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`:
 the solution evaluates piecewise in time and is stored with every window. Checkpoints resume inside

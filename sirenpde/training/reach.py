@@ -31,7 +31,7 @@ import torch
 from ..constraints.problem import Problem
 from ..constraints.scales import zero_residual
 from ..domains import SpaceTime
-from ..domains.clipped import Clipped, EmptyPartError
+from ..domains.clipped import Clipped, EmptyPartError, in_box
 from ..domains.regions import Boundary, Interior, Region
 from ..domains.sampling import Sampler
 from ..model.exact_initial import InitialLift
@@ -61,8 +61,7 @@ class Reach:
 
     def holds(self, x: torch.Tensor) -> torch.Tensor:
         """Whether points x (N, d' + 1), time last, lie in the box, as (N,) bools."""
-        lo, hi = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (self.lo, self.hi))
-        return ((x[:, :-1] >= lo) & (x[:, :-1] <= hi)).all(dim=1)
+        return in_box(x[:, :-1], self.lo, self.hi)
 
 
 def reaches(problem: Problem, places: Mapping[int, Places], initial: InitialLift,
@@ -99,6 +98,8 @@ def _support(problem: Problem, places: Mapping[int, Places],
     """The spatial positions (M, d') where some datum is not negligible (None: nowhere), and the
     interior pools' spacing (a margin for what falls between places). Measured on the CPU, once."""
     t0, duration = problem.domain.t0, problem.domain.duration
+    lo, hi = problem.domain.space.bounds()
+    volume = float(np.prod(np.asarray(hi) - np.asarray(lo)))
     found, spacing = [], 0.0
     for pool in places.values():
         if not isinstance(pool.region, Interior):
@@ -109,8 +110,6 @@ def _support(problem: Problem, places: Mapping[int, Places],
         if initial.velocity is not None:
             size = size + duration * as_channels(initial.velocity, at, 1).abs()
         found.append(_above(size[:, 0], at))
-        lo, hi = problem.domain.space.bounds()
-        volume = float(np.prod(np.asarray(hi) - np.asarray(lo)))
         spacing = max(spacing, (volume / len(at)) ** (1 / (at.shape[1] - 1)))
     for c in problem.constraints:
         pool = places[id(c.region)]
