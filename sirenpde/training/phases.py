@@ -13,6 +13,7 @@ phase starts right after it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
@@ -26,9 +27,12 @@ from .rollback import DivergenceError
 from .run import Run
 from .settings import TrainConfig
 from .state import RunState
+from .tail_average import TailAverage
 
 __all__ = ["Phase", "AdamPhase", "LevenbergMarquardtPhase", "LBFGSPhase", "PHASES", "run_phases",
            "steps_taken"]
+
+log = logging.getLogger(__name__)
 
 
 class Phase(ABC):
@@ -109,12 +113,15 @@ class AdamPhase(Phase):
 
 
 class LevenbergMarquardtPhase(Phase):
-    """Levenberg–Marquardt on fresh points each step; the damping is recorded as the learning rate."""
+    """Levenberg–Marquardt on fresh points each step; the damping is recorded as the learning rate.
+    The phase's last planned step ends on the mean of the last iterates when that validates better
+    (:mod:`sirenpde.training.tail_average`)."""
 
     name = "lm"
 
     def __init__(self, run: Run):
         self.optimizer = LevenbergMarquardt(run.problem, run.model)
+        self.tail = TailAverage(self.optimizer.trained)
 
     @staticmethod
     def length(config: TrainConfig) -> int:
@@ -124,15 +131,32 @@ class LevenbergMarquardtPhase(Phase):
         while state.step < end:
             batches = run.sampler.draw(scale=run.config.lm.points_factor, score=run.score)
             total, parts = self.optimizer.step(batches)
+            self.tail.add()
+            if state.step + 1 == end:
+                self._end_on_the_mean(run)
             if run.job is not None:  # LM is not data-parallel: every rank takes rank 0's step
                 run.job.broadcast(run.model)
             run.record(state, total, parts, self.optimizer.damping, self.name)
 
+    def _end_on_the_mean(self, run: Run) -> None:
+        """Replace the last iterate by the tail's mean if the mean's validation loss is lower."""
+        if len(self.tail.values) < 2:
+            return
+        last, last_loss = self.tail.current(), run.validation_loss()
+        self.tail.assign(self.tail.mean())
+        mean_loss = run.validation_loss()
+        if mean_loss < last_loss:
+            log.info("lm: ended on the mean of its last %d iterates (validation loss %.3e, the last"
+                     " iterate's %.3e)", len(self.tail.values), mean_loss, last_loss)
+        else:
+            self.tail.assign(last)
+
     def state_dict(self) -> dict:
-        return {"damping": self.optimizer.damping}
+        return {"damping": self.optimizer.damping, "tail": self.tail.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.optimizer.damping = state["damping"]
+        self.tail.load_state_dict(state.get("tail", []))  # none in checkpoints from before the mean
 
 
 class LBFGSPhase(Phase):

@@ -142,9 +142,13 @@ class Run:
             self.validate(state)
         return True
 
-    def validate(self, state: RunState) -> None:
-        loss = float(evaluate_losses(self.problem, self.model, self.validation, self.engine,
+    def validation_loss(self) -> float:
+        """The loss of the model as it is on the fixed validation batch."""
+        return float(evaluate_losses(self.problem, self.model, self.validation, self.engine,
                                      self.jets)[0].detach())
+
+    def validate(self, state: RunState) -> None:
+        loss = self.validation_loss()
         if not math.isfinite(loss):
             raise TrainingError(
                 f"the loss became {loss} at step {state.step}; lower the learning rate (training.lr)"
