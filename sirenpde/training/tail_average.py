@@ -8,7 +8,8 @@ all their points — lies closer to it (Polyak–Ruppert averaging of a stochast
 Further back the iterates are still converging, so the mean covers a few steps only.
 
 The run ends its LM phase on the mean only when the mean's loss on the fixed validation batch is
-lower than the last iterate's; a run whose iterates have converged to round-off keeps its last one.
+lower than the last iterate's: a run still converging at its end, whose mean lags behind its last
+iterate, keeps the last one.
 """
 
 from __future__ import annotations
