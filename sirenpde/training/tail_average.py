@@ -38,7 +38,7 @@ class TailAverage:
 
     def add(self) -> None:
         """Keep the tensors' current values (dropping the oldest kept, if ``length`` are kept)."""
-        self.values.append({n: t.detach().clone() for n, t in self.tensors.items()})
+        self.values.append(self.current())
 
     def mean(self) -> dict[str, torch.Tensor]:
         """name → the mean of the kept values."""
