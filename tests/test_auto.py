@@ -91,12 +91,28 @@ def test_choose_fills_what_is_not_written():
     chosen = auto_settings(problem)
     assert chosen.training.steps == ADAM_STEPS and chosen.training.lm_steps == LM_STEPS
     assert chosen.training.scales == "natural" and chosen.model.layers == (48, 48, 48)
-    assert {"w0_initial", "layers", "scales", "schedule"} <= set(chosen.picked)
-    written = auto_settings(problem, sp.ModelConfig(layers=(8,)), sp.TrainConfig(steps=10, scales="none"),
-                     {"layers": [8]}, {"steps": 10, "scales": "none"})
+    assert chosen.training.sampler == "lhs"
+    assert {"w0_initial", "layers", "scales", "sampler", "schedule"} <= set(chosen.picked)
+    written = auto_settings(problem, sp.ModelConfig(layers=(8,)),
+                            sp.TrainConfig(steps=10, scales="none", sampler="sobol"),
+                            {"layers": [8]}, {"steps": 10, "scales": "none", "sampler": "sobol"})
     assert written.model.layers == (8,) and written.training.steps == 10
     assert written.training.lm_steps == 0 and written.training.scales == "none"
-    assert set(written.picked) == {"w0_initial"}
+    assert written.training.sampler == "sobol" and set(written.picked) == {"w0_initial"}
+
+
+@pytest.mark.parametrize("k, width", [(7.0, 48), (15.0, 48), (20.0, 64), (22.0, 80)])
+def test_width_grows_with_a_wavenumber_past_15(k, width):
+    square = sp.Box((-1.0, -1.0), (1.0, 1.0))  # half-width 1: κ̂ = k
+    chosen = auto_settings(sp.helmholtz(square, k, dirichlet={None: 0.0}))
+    assert chosen.model.layers == (width,) * 3
+    assert ("fill the domain" in chosen.picked["layers"]) == (width > 48)
+
+
+def test_data_of_high_frequency_keep_the_base_width():
+    # Data that vary fast in one place say nothing of waves elsewhere: no wavenumber, no growth.
+    problem = sp.poisson(UNIT, _f("sin(12*pi*x)*sin(12*pi*y)"), dirichlet={None: 0.0})
+    assert problem_frequency(problem) > 20 and auto_settings(problem).model.layers == (48, 48, 48)
 
 
 def test_choose_falls_back_to_lbfgs_where_lm_cannot_run():

@@ -49,8 +49,24 @@ def test_the_phase_ends_on_the_mean_only_when_it_validates_better(target, expect
     # Iterates scattered around 0, the last at 1: the mean (0) wins when the target is 0 and loses
     # when the target is near the last iterate.
     w = torch.zeros(2)
-    _phase_after([-1.0, 1.0, -1.0, 0.0, 1.0], w)._end_on_the_mean(_Run(w, target))
+    ending = _phase_after([-1.0, 1.0, -1.0, 0.0, 1.0], w)._end_on_the_mean(_Run(w, target))
     assert torch.equal(w, torch.full((2,), expected))
+    assert ending.startswith("mean of the last 5 iterates" if expected == 0.0 else "last iterate (")
+
+
+def test_the_result_says_how_lm_ended_and_keeps_it_in_the_file(tmp_path):
+    square = sp.Box((0, 0), (1, 1))
+    problem = sp.poisson(square, sp.expression("2*pi**2*sin(pi*x)*sin(pi*y)"), dirichlet={None: 0.0},
+                         points={"pde": 64, "dirichlet:boundary": 32})
+    model = sp.ModelConfig(layers=(8, 8), w0_initial=3.0)
+    solution = sp.train(problem, config=sp.TrainConfig(steps=4, lm_steps=6, seed=1), model_config=model)
+    ending = solution.info["lm_ending"]
+    assert ending.startswith(("mean of the last 5 iterates (", "last iterate ("))
+    assert "validation loss" in ending
+    sp.save(solution, tmp_path / "r.h5")
+    assert sp.load(tmp_path / "r.h5").info["lm_ending"] == ending
+    adam_only = sp.train(problem, config=sp.TrainConfig(steps=4, seed=1), model_config=model)
+    assert "lm_ending" not in adam_only.info
 
 
 def test_an_lm_checkpoint_holds_the_tail_so_a_resumed_run_averages_the_same_iterates(tmp_path):

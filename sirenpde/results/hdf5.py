@@ -226,7 +226,7 @@ def load(path: str | os.PathLike, device: str = "cpu") -> Solution:
 
 _INFO_KEYS = ("steps", "lm_steps", "lbfgs_steps", "seed", "device", "dtype", "wall_time", "best_step",
               "best_validation_loss", "title", "reference_kind", "mesh_files", "chosen",
-              "natural_scales", "windows", "window_times")
+              "natural_scales", "windows", "window_times", "lm_ending")
 
 
 def _plain(value):

@@ -10,8 +10,18 @@ optimiser schedule follow from the problem's own scales (:mod:`sirenpde.constrai
   Levenberg–Marquardt's dense solve to take a step in a fraction of a second on two CPU cores.
   Wider is not better at this budget: with 64 units the unseen 1-D wave over two periods reached
   1.9e-4 in 244 s, with 48 units 1.0e-4 in 104 s; a point source in a PML 8.6e-2 against 7.2e-2.
+  Where a wavenumber fills the whole domain with waves, the width grows with it: 16 more units
+  for every :data:`FREQUENCY_PER_16_UNITS` of κ̂ past 15. Too narrow a network fails outright,
+  with a small loss: a point source in a PML at κ̂ = 15 reached 4.7e-2 with 48 units and 5.5e-1
+  with 32; at κ̂ = 20 (the SIREN paper's source) 7.7e-1 with 48 units and 2.5e-2 with 64.
 * ``scales: natural``: every residual divided by its natural scale, so that weight 1 means "as
   important as the rest".
+* ``sampler: lhs``: Latin hypercube points, each draw stratified along every axis. A
+  Levenberg–Marquardt step with fewer rows than weights fits its own batch almost exactly, so the
+  batch's sampling error is what its iterates keep; stratified points carry less of it. On the
+  unseen problems it took the point source in a PML from 4.7e-2 to 1.8e-2, advection–diffusion
+  from 2.7e-5 to 1.3e-5 and the 1-D wave from 5.1e-5 to 3.6e-5, and moved the smooth Poisson and
+  Helmholtz files by at most 1.2× either way.
 * the schedule: :data:`ADAM_STEPS` Adam steps to find the basin, then :data:`LM_STEPS`
   Levenberg–Marquardt steps on about :data:`LM_ROWS` residual rows each (a row per point and real
   component: a complex field gives two) where the constraints are sums of squares fitted through a
@@ -27,6 +37,7 @@ A key written in the file is kept as written. The schedule is one choice: writin
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,7 +48,7 @@ from ..model.config import ModelConfig
 from .settings import TrainConfig
 
 __all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LBFGS_STEPS", "LM_ROWS", "LM_MAX_WEIGHTS",
-           "WIDTH", "DEPTH", "SCHEDULE_KEYS"]
+           "WIDTH", "DEPTH", "SAMPLER", "FREQUENCY_PER_16_UNITS", "SCHEDULE_KEYS", "width_for"]
 
 ADAM_STEPS = 1000
 LM_STEPS = 100
@@ -45,6 +56,8 @@ LBFGS_STEPS = 100
 LM_ROWS = 2000
 LM_MAX_WEIGHTS = 200_000  # LM's Jacobian, LM_ROWS × weights in float64: 3.2 GB at this size
 WIDTH, DEPTH = 48, 3
+SAMPLER = "lhs"
+FREQUENCY_PER_16_UNITS = 5.0  # of κ̂ where a wavenumber sets it: 48 units up to κ̂ = 15, 64 to 20
 SCHEDULE_KEYS = frozenset({"steps", "lm_steps", "lbfgs_steps", "until"})
 
 
@@ -72,16 +85,31 @@ def auto_settings(problem: Problem, model: ModelConfig | None = None, training: 
     if "w0_initial" not in written_model and model.w0_initial == "auto":
         picked["w0_initial"] = f"{frequency:.3g} ({source})"
     if "layers" not in written_model:
-        model = dataclasses.replace(model, layers=(WIDTH,) * DEPTH)
-        picked["layers"] = f"{list(model.layers)} (few enough weights for Levenberg–Marquardt)"
+        model = dataclasses.replace(model, layers=(width_for(problem, frequency),) * DEPTH)
+        why = "few enough weights for Levenberg–Marquardt"
+        if model.layers[0] > WIDTH:
+            why = f"waves at the wavenumber × half-width {frequency:.3g} fill the domain; {why}"
+        picked["layers"] = f"{list(model.layers)} ({why})"
     changes: dict = {}
     if "scales" not in written_training:
         changes["scales"] = "natural"
         picked["scales"] = "natural (each residual in units of the solution)"
+    if "sampler" not in written_training:
+        changes["sampler"] = SAMPLER
+        picked["sampler"] = f"{SAMPLER} (Latin hypercube: each batch stratified along every axis)"
     if not SCHEDULE_KEYS & set(written_training):
         changes.update(_schedule(problem, model, training, written_training, picked))
     training = dataclasses.replace(training, **changes) if changes else training
     return Choices(model, training, picked)
+
+
+def width_for(problem: Problem, frequency: float) -> int:
+    """Hidden units per layer: :data:`WIDTH`, or 16 per :data:`FREQUENCY_PER_16_UNITS` of the
+    normalised ``frequency`` where the problem has a wavenumber (its waves fill the domain, in
+    every direction around a source, where data of the same frequency may vary in one place only)."""
+    if problem.wavenumber is None:
+        return WIDTH
+    return max(WIDTH, 16 * math.ceil(frequency / FREQUENCY_PER_16_UNITS - 1e-9))
 
 
 def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, written: Mapping,

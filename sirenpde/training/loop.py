@@ -120,6 +120,8 @@ def train(
     )
     if config.until is not None:
         info.update(stopped_by=state.stopped_by)
+    if state.lm_ending is not None:
+        info.update(lm_ending=state.lm_ending)
     if scales is not None:  # the history's total is Σ (w/s²)·loss: the scales say how to recompute it
         info.update(natural_scales=json.dumps(scales))
     if stopped:

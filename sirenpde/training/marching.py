@@ -290,4 +290,7 @@ def _merged(infos: list[dict], edges: list[float]) -> dict:
         if infos and all(key in i for i in infos):
             info[key] = sum(i[key] for i in infos)
     info.update(windows=len(edges) - 1, window_times=[float(i.get("wall_time", np.nan)) for i in infos])
+    if any("lm_ending" in i for i in infos):
+        endings = (f"window {k + 1}: {i.get('lm_ending', 'no LM')}" for k, i in enumerate(infos))
+        info["lm_ending"] = "; ".join(endings)
     return info

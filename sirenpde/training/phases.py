@@ -128,28 +128,33 @@ class LevenbergMarquardtPhase(Phase):
         return config.lm.steps
 
     def run(self, state: RunState, run: Run, end: int) -> None:
+        state.lm_ending = state.lm_ending or "last iterate"  # unless it reaches its last planned step
         while state.step < end:
             batches = run.sampler.draw(scale=run.config.lm.points_factor, score=run.score)
             total, parts = self.optimizer.step(batches)
             self.tail.add()
             if state.step + 1 == end:
-                self._end_on_the_mean(run)
+                state.lm_ending = self._end_on_the_mean(run)
             if run.job is not None:  # LM is not data-parallel: every rank takes rank 0's step
                 run.job.broadcast(run.model)
             run.record(state, total, parts, self.optimizer.damping, self.name)
 
-    def _end_on_the_mean(self, run: Run) -> None:
-        """Replace the last iterate by the tail's mean if the mean's validation loss is lower."""
+    def _end_on_the_mean(self, run: Run) -> str:
+        """Replace the last iterate by the tail's mean if the mean's validation loss is lower; say
+        which one the phase ended on, with both losses."""
         if len(self.tail.values) < 2:
-            return
+            return "last iterate"
         last, last_loss = self.tail.current(), run.validation_loss()
         self.tail.assign(self.tail.mean())
         mean_loss = run.validation_loss()
+        losses = f"validation loss {mean_loss:.3e} for the mean, {last_loss:.3e} for the last iterate"
         if mean_loss < last_loss:
-            log.info("lm: ended on the mean of its last %d iterates (validation loss %.3e, the last"
-                     " iterate's %.3e)", len(self.tail.values), mean_loss, last_loss)
+            ending = f"mean of the last {len(self.tail.values)} iterates ({losses})"
         else:
             self.tail.assign(last)
+            ending = f"last iterate ({losses})"
+        log.info("lm: ended on the %s", ending)
+        return ending
 
     def state_dict(self) -> dict:
         return {"damping": self.optimizer.damping, "tail": self.tail.state_dict()}

@@ -75,6 +75,7 @@ class RunState:
         self.phase_end = total  # where the running phase is to end (set as it starts)
         self.ended: dict[str, int] = {}  # phase name → the step it ended at, for those that ended early
         self.stopped_by = "steps"
+        self.lm_ending: str | None = None  # how Levenberg–Marquardt ended: its last iterate or a mean
 
     def end_early(self, reason: str, whole_run: bool) -> None:
         """The running phase — and with it the run, when ``whole_run`` — ends at this step, for
@@ -117,7 +118,7 @@ class RunState:
             best_step=self.best_step, best_state=self.best_state,
             front=None if self.front is None else self.front.cpu(),
             rollback=self.rollback.state(), wall=self.wall_time(), balance=self.balancer.state(),
-            total=self.total, ended=dict(self.ended), stopped_by=self.stopped_by,
+            total=self.total, ended=dict(self.ended), stopped_by=self.stopped_by, lm_ending=self.lm_ending,
         )
 
     def restore(self, snapshot: dict, rewind: bool = False) -> None:
@@ -139,6 +140,7 @@ class RunState:
         self.total = int(snapshot.get("total", self.losses.shape[0]))
         self.ended = dict(snapshot.get("ended", {}))
         self.stopped_by = snapshot.get("stopped_by", "steps")
+        self.lm_ending = snapshot.get("lm_ending")
         self._pending = (snapshot["phase"], snapshot["optimizer"])
         if self.phase is not None:
             self.enter(self.phase)
