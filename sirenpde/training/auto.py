@@ -13,15 +13,16 @@ optimiser schedule follow from the problem's own scales (:mod:`sirenpde.constrai
   Where a wavenumber fills the whole domain with waves, the width grows with it: 16 more units
   for every :data:`FREQUENCY_PER_16_UNITS` of κ̂ past 15. Too narrow a network fails outright,
   with a small loss: a point source in a PML at κ̂ = 15 reached 4.7e-2 with 48 units and 5.5e-1
-  with 32; at κ̂ = 20 (the SIREN paper's source) 7.7e-1 with 48 units and 2.5e-2 with 64.
+  with 32 (and 3 000 LM rows); at κ̂ = 20 (the SIREN paper's source) 7.7e-1 with 48 units and
+  2.5e-2 with 64 (uniform points, all four).
 * ``scales: natural``: every residual divided by its natural scale, so that weight 1 means "as
   important as the rest".
 * ``sampler: lhs``: Latin hypercube points, each draw stratified along every axis. A
   Levenberg–Marquardt step with fewer rows than weights fits its own batch almost exactly, so the
   batch's sampling error is what its iterates keep; stratified points carry less of it. On the
   unseen problems it took the point source in a PML from 4.7e-2 to 1.8e-2, advection–diffusion
-  from 2.7e-5 to 1.3e-5 and the 1-D wave from 5.1e-5 to 3.6e-5, and moved the smooth Poisson and
-  Helmholtz files by at most 1.2× either way.
+  from 2.7e-5 to 1.3e-5 and the 1-D wave from 5.1e-5 to 3.6e-5, and left none of them more than
+  1.2× worse; single runs of most shipped physics-only files came out 1.04–1.65× worse.
 * the schedule: :data:`ADAM_STEPS` Adam steps to find the basin, then :data:`LM_STEPS`
   Levenberg–Marquardt steps on about :data:`LM_ROWS` residual rows each (a row per point and real
   component: a complex field gives two) where the constraints are sums of squares fitted through a
@@ -109,6 +110,7 @@ def width_for(problem: Problem, frequency: float) -> int:
     every direction around a source, where data of the same frequency may vary in one place only)."""
     if problem.wavenumber is None:
         return WIDTH
+    # The 1e-9 keeps a κ̂ of exactly 15 or 20 (k × half-width in floats) on the narrower side.
     return max(WIDTH, 16 * math.ceil(frequency / FREQUENCY_PER_16_UNITS - 1e-9))
 
 
