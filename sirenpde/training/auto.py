@@ -48,13 +48,15 @@ from ..constraints.scales import problem_frequency
 from ..model.config import ModelConfig
 from .settings import TrainConfig
 
-__all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LBFGS_STEPS", "LM_ROWS", "LM_MAX_WEIGHTS",
-           "WIDTH", "DEPTH", "SAMPLER", "FREQUENCY_PER_16_UNITS", "SCHEDULE_KEYS", "width_for"]
+__all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LM_FINISH_STEPS", "LBFGS_STEPS", "LM_ROWS",
+           "LM_MAX_WEIGHTS", "WIDTH", "DEPTH", "SAMPLER", "FREQUENCY_PER_16_UNITS", "SCHEDULE_KEYS",
+           "width_for"]
 
 ADAM_STEPS = 1000
 LM_STEPS = 100
 LBFGS_STEPS = 100
 LM_ROWS = 2000
+LM_FINISH_STEPS = 10
 LM_MAX_WEIGHTS = 200_000  # LM's Jacobian, LM_ROWS × weights in float64: 3.2 GB at this size
 WIDTH, DEPTH = 48, 3
 SAMPLER = "lhs"
@@ -121,9 +123,12 @@ def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, writt
     obstacle = _lm_obstacle(problem, weights)
     if obstacle is None:
         factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
+        finish = training.lm_finish_steps if "lm_finish_steps" in written else LM_FINISH_STEPS
+        chosen = dataclasses.replace(training, lm_points_factor=factor, lm_finish_steps=finish)
         picked["schedule"] = (f"Adam {ADAM_STEPS} + Levenberg–Marquardt {LM_STEPS} on {factor:.2g} of the"
-                              " points")
-        return {"steps": ADAM_STEPS, "lm_steps": LM_STEPS, "lm_points_factor": factor}
+                              f" points, the last {finish} on {chosen.lm_finish_factor:.2g}")
+        return {"steps": ADAM_STEPS, "lm_steps": LM_STEPS, "lm_points_factor": factor,
+                "lm_finish_steps": finish}
     picked["schedule"] = f"Adam {ADAM_STEPS} + L-BFGS {LBFGS_STEPS} (not Levenberg–Marquardt: {obstacle})"
     return {"steps": ADAM_STEPS, "lbfgs_steps": LBFGS_STEPS}
 

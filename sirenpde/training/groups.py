@@ -32,10 +32,24 @@ class AdamSettings:
 
 @dataclass(frozen=True)
 class LevenbergMarquardtSettings:
-    """``steps`` Levenberg–Marquardt steps, each on ``points_factor`` times each constraint's points."""
+    """``steps`` Levenberg–Marquardt steps, each on ``points_factor`` times each constraint's points,
+    the last ``finish_steps`` of them on ``finish_points_factor`` times."""
 
     steps: int
     points_factor: float
+    finish_steps: int = 0
+    finish_points_factor: float | None = None
+
+    def points_factor_at(self, left: int) -> float:
+        """The factor of a step with ``left`` steps of the phase left, itself included."""
+        if left <= self.finish_steps and self.finish_points_factor is not None:
+            return self.finish_points_factor
+        return self.points_factor
+
+    @property
+    def largest_points_factor(self) -> float:
+        """The largest factor any of the steps draws."""
+        return max(self.points_factor_at(self.steps), self.points_factor_at(1) if self.steps else 0.0)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,8 @@ class LevenbergMarquardtPhase(Phase):
     def run(self, state: RunState, run: Run, end: int) -> None:
         state.lm_ending = state.lm_ending or "last iterate"  # unless it reaches its last planned step
         while state.step < end:
-            batches = run.sampler.draw(scale=run.config.lm.points_factor, score=run.score)
+            factor = run.config.lm.points_factor_at(end - state.step)
+            batches = run.sampler.draw(scale=factor, score=run.score)
             total, parts = self.optimizer.step(batches)
             self.tail.add()
             if state.step + 1 == end:

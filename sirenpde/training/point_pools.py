@@ -66,7 +66,7 @@ def draw_places(problem: Problem, regions: Mapping[int, Region], config: TrainCo
     for c in problem.constraints:
         if id(c.region) in regions:
             counts[id(c.region)] = max(counts.get(id(c.region), 0), int(c.points))
-    factor = max(1.0, config.lm_points_factor if config.lm_steps else 1.0)
+    factor = max(1.0, config.lm.largest_points_factor if config.lm_steps else 1.0)
     return {key: Places.draw(region, max(MIN_POOL, round(POOL_FACTOR * factor * counts[key])), sampler)
             for key, region in regions.items()}
 

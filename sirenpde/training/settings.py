@@ -55,6 +55,11 @@ class TrainConfig:
             damped Gauss–Newton solve over all weights (see :mod:`sirenpde.training.levenberg_marquardt`);
             for SIRENs up to ~10⁴ weights with squared-L2 constraints.
         lm_points_factor: each LM step draws this many times each constraint's points.
+        lm_finish_steps: the last this many of the ``lm_steps`` draw ``lm_finish_points_factor``
+            times each constraint's points: a step with fewer rows than weights fits its own batch
+            almost exactly, and the iterates the phase ends on carry less of its sampling error when
+            their batches are larger (see :mod:`sirenpde.training.levenberg_marquardt`).
+        lm_finish_points_factor: the factor of those steps; default twice ``lm_points_factor``.
         lbfgs_steps: L-BFGS outer iterations after Adam (0 = none); each runs up to ``lbfgs_inner``
             function evaluations with a strong-Wolfe line search on one fixed batch.
         lbfgs_inner: inner iterations per L-BFGS step.
@@ -132,6 +137,8 @@ class TrainConfig:
     lbfgs_steps: _Count = 0
     lm_steps: _Count = 0
     lm_points_factor: _Positive = 1.0
+    lm_finish_steps: _Count = 0
+    lm_finish_points_factor: _Positive | None = None
     lbfgs_inner: _AtLeastOne = 20
     lbfgs_points_factor: _Positive = 2.0
     clip: _Positive | None = None
@@ -188,7 +195,15 @@ class TrainConfig:
 
     @cached_property
     def lm(self) -> LevenbergMarquardtSettings:
-        return LevenbergMarquardtSettings(self.lm_steps, self.lm_points_factor)
+        return LevenbergMarquardtSettings(self.lm_steps, self.lm_points_factor, self.lm_finish_steps,
+                                          self.lm_finish_factor)
+
+    @property
+    def lm_finish_factor(self) -> float:
+        """``lm_finish_points_factor``, or twice ``lm_points_factor`` where it is not given."""
+        if self.lm_finish_points_factor is not None:
+            return self.lm_finish_points_factor
+        return 2 * self.lm_points_factor
 
     @cached_property
     def lbfgs(self) -> LBFGSSettings:
