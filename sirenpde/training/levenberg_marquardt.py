@@ -88,15 +88,17 @@ def _gram(jac: torch.Tensor, dual: bool, blocks: int = _GRAM_BLOCKS) -> torch.Te
     """JJᵀ (M, M) if ``dual`` else JᵀJ (P, P), of ``jac`` (M, P). The dense product is most of an LM
     step's time; the Gram matrix is symmetric, so only the blocks on and below the diagonal are
     multiplied and the rest mirrored: 0.28 s against 0.44 s for 2000 rows × 4946 weights in float64
-    on two CPU cores, the same numbers to the last bit."""
+    on two CPU cores, equal to round-off."""
     rows = jac if dual else jac.T  # the Gram matrix's index runs along these rows
     m = rows.shape[0]
     edges = [round(i * m / blocks) for i in range(blocks + 1)]
     gram = rows.new_empty(m, m)
     for lo, hi in zip(edges, edges[1:], strict=False):
         strip = rows[lo:hi] @ rows[:hi].T  # block row i against block rows 0 … i
-        gram[lo:hi, :hi] = strip
+        gram[lo:hi, :lo] = strip[:, :lo]
         gram[:lo, lo:hi] = strip[:, :lo].T
+        diagonal = strip[:, lo:hi]  # symmetric up to round-off: made exactly so
+        gram[lo:hi, lo:hi] = diagonal.tril() + diagonal.tril(-1).mT
     return gram
 
 
