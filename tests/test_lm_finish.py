@@ -63,3 +63,9 @@ def test_problem_files_get_a_finish_unless_they_write_their_schedule():
     assert f"the last {LM_FINISH_STEPS} on" in chosen.picked["schedule"]
     written = auto_settings(problem, None, sp.TrainConfig(lm_steps=7), (), {"lm_steps": 7})
     assert written.training.lm_finish_steps == 0
+
+
+def test_no_finish_where_twice_the_rows_would_not_fit_in_memory():
+    problem = sp.poisson(UNIT, 1.0, dirichlet={None: 0.0})
+    wide = auto_settings(problem, sp.ModelConfig(layers=(256, 256, 256)), None, {"layers": [256] * 3})
+    assert wide.training.lm_steps > 0 and wide.training.lm_finish_steps == 0

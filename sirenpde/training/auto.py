@@ -126,7 +126,9 @@ def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, writt
     obstacle = _lm_obstacle(problem, weights)
     if obstacle is None:
         factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
-        finish = training.lm_finish_steps if "lm_finish_steps" in written else LM_FINISH_STEPS
+        # Twice the rows need half the weights to keep the Jacobian within LM's memory limit.
+        finish = LM_FINISH_STEPS if weights <= LM_MAX_WEIGHTS // 2 else 0
+        finish = training.lm_finish_steps if "lm_finish_steps" in written else finish
         chosen = dataclasses.replace(training, lm_points_factor=factor, lm_finish_steps=finish)
         picked["schedule"] = (f"Adam {ADAM_STEPS} + Levenberg–Marquardt {LM_STEPS} on {factor:.2g} of the"
                               f" points, the last {finish} on {chosen.lm_finish_factor:.2g}")
