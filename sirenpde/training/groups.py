@@ -37,19 +37,17 @@ class LevenbergMarquardtSettings:
 
     steps: int
     points_factor: float
-    finish_steps: int = 0
-    finish_points_factor: float | None = None
+    finish_steps: int
+    finish_points_factor: float
 
     def points_factor_at(self, left: int) -> float:
         """The factor of a step with ``left`` steps of the phase left, itself included."""
-        if left <= self.finish_steps and self.finish_points_factor is not None:
-            return self.finish_points_factor
-        return self.points_factor
+        return self.finish_points_factor if left <= self.finish_steps else self.points_factor
 
     @property
     def largest_points_factor(self) -> float:
         """The largest factor any of the steps draws."""
-        return max(self.points_factor_at(self.steps), self.points_factor_at(1) if self.steps else 0.0)
+        return max(self.points_factor, self.finish_points_factor if self.finish_steps else 0.0)
 
 
 @dataclass(frozen=True)
