@@ -232,7 +232,8 @@ def test_the_loss_plot_marks_the_switch_to_levenberg_marquardt(helmholtz):
         assert [t.get_text() for t in a.texts] == ["Adam", "Levenberg–Marquardt"]
         labels = [t.get_text() for t in a.get_legend().get_texts()]
         assert labels[0].startswith("total") and labels[0].endswith("(weighted)")
-        assert labels[1:3] == ["pde: L (unweighted)", "source:0: L (unweighted)"]
+        terms = ["pde", "pde:physical", "source:0"]  # pde:physical: the region inside the PML
+        assert labels[1:4] == [f"{term}: L (unweighted)" for term in terms]
         assert "weighted" in a.get_ylabel() and "unweighted" in a.get_ylabel()
 
 

@@ -93,7 +93,7 @@ def test_deepxde_file_has_the_exact_solution_and_no_error_mask():
 
 def test_paper_file_measures_against_hankel_on_the_physical_square_outside_r_01():
     spec = sp.load_problem_file(ROOT / "problems" / "helmholtz.yaml")
-    assert [c.name for c in spec.problem.constraints] == ["pde", "source:0"]
+    assert [c.name for c in spec.problem.constraints] == ["pde", "pde:physical", "source:0"]
     assert spec.reference.kind == "hankel"
     points = np.array([[0.0, 0.0], [0.05, 0.05], [0.3, 0.0], [0.5, 0.5], [0.6, 0.0], [0.0, -0.9]])
     assert spec.error_mask(points).tolist() == [False, False, True, True, False, False]
@@ -151,6 +151,11 @@ CASES = {
                                    ["expected 2 coordinates"]),
     "pml too wide": (_edit("pml: {width: 0.5}", "pml: {width: 1}"), 8, "pml.width",
                      ["narrower than half the box"]),
+    "physical points not below pde points": (
+        _edit("pml: {width: 0.5}", "pml: {width: 0.5, physical_points: 64}"), 8, "pml.physical_points",
+        ["fewer than pde.points (64)", "found 64"]),
+    "physical points negative": (_edit("pml: {width: 0.5}", "pml: {width: 0.5, physical_points: -1}"), 8,
+                                 "pml.physical_points", ["greater than or equal to 0"]),
     "gridded file missing": (_edit("k: 6\n", "k: 6\nslowness2: {file: nope.npy, lo: [0, 0], hi: [1, 1]}\n"),
                              5, "slowness2.file", ["file not found", "relative to the problem file"]),
     "gridded key typo": (_edit("k: 6\n", "k: 6\nslowness2: {fil: m.npy, lo: [0, 0], hi: [1, 1]}\n"),

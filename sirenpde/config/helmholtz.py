@@ -57,6 +57,7 @@ class PMLNode(Section):
     width: PositiveFloat
     strength: Annotated[float, Field(ge=0)] = 5.0
     power: Annotated[float, Field(ge=1)] = 2.0
+    physical_points: Annotated[int, Field(ge=0)] | None = None  # None: the physical region's share
 
 
 class HelmholtzCondition(TermSection):
@@ -131,8 +132,9 @@ class HelmholtzFile(FileBase):
             source_radius=self.source_disc.radius, source_points=self.source_disc.points,
             split_sources=split, split_width=self._split_width(), exact_dirichlet=exact,
             dirichlet=conditions["dirichlet"], neumann=conditions["neumann"], robin=conditions["robin"],
-            sommerfeld=conditions["sommerfeld"], pml=pml, exact=compile_.exact(self.exact),
-            axes=compile_.axes, points=points, weights=weights, norm=self.norm,
+            sommerfeld=conditions["sommerfeld"], exact=compile_.exact(self.exact), axes=compile_.axes,
+            pml=pml, physical_points=self.pml and self.pml.physical_points, points=points, weights=weights,
+            norm=self.norm,
         )
         reference = self._reference(compile_, sources, source, slowness2, pml)
         return Built(problem, reference, self._error_mask(compile_, sources, pml))
@@ -163,6 +165,9 @@ class HelmholtzFile(FileBase):
             pml.check_fits(*(tuple(float(v) for v in corner) for corner in domain.bounds()))
         except ValueError as err:
             raise compile_.error(("pml", "width"), str(err)) from None
+        if (count := self.pml.physical_points) is not None and count >= self.pde.points:
+            raise compile_.error(("pml", "physical_points"), f"must be fewer than pde.points"
+                                 f" ({self.pde.points}); found {count}")
         return pml
 
     def _point_sources(self, compile_: Compiler, dim: int) -> list[PointSource]:

@@ -10,6 +10,10 @@ of the size of u itself and a boundary misfit weighs the same at any wavenumber 
 DeepXDE's k = 4π benchmark: relative L2 3.3e-2 unscaled with boundary weight 100, 9.0e-3 scaled
 with weight 1, same steps). Point sources are unit-mass Gaussians of standard
 deviation ``sigma``; each also gets a disc of extra samples every step, where the field is steep.
+
+With a PML, the physical region's share of the interior points is drawn there alone (the term
+``pde:physical``): the layer only has to absorb, while the field is wanted, and measured, inside it.
+A uniform draw spends three quarters of the paper's points on the layer.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..constraints.names import constraint_name
 from ..constraints.problem import Problem
 from ..derivatives.fields import Fields
 from ..domains import AbstractDomain, Ball
+from ..domains.clipped import Clipped
 from ..domains.regions import Boundary, Interior
 from ..expressions.coefficients import Coefficient, evaluate
 from ..model.ansatz import AnsatzFactory
@@ -67,6 +72,7 @@ def helmholtz(
     robin: Mapping[str | None, tuple[Coefficient, Coefficient]] | None = None,
     sommerfeld: Sequence[str | None] = (),
     pml: PML | None = None,
+    physical_points: int | None = None,
     exact: Callable[[torch.Tensor], torch.Tensor] | None = None,
     axes: Sequence[str] | None = None,
     points: Mapping[str, int] | None = None,
@@ -94,6 +100,10 @@ def helmholtz(
         robin: part → (α, g) for ∂u/∂n + α·u = g.
         sommerfeld: parts with the first-order absorbing condition ∂u/∂n + i·k·u = 0.
         pml: a perfectly matched layer occupying the outer ``pml.width`` of the bounding box.
+        physical_points: with a PML, how many of the ``pde`` points per step are drawn in the
+            physical region alone (the term ``pde:physical``, same residual and weight); the rest
+            are drawn over the whole domain. Default: the physical region's share of the domain's
+            measure; 0 draws them all over the whole domain.
         exact: optional exact solution, points (N, d) → complex (N,) or (N, 1).
         axes, points, weights, norm, exact_dirichlet: as in :func:`~sirenpde.poisson` (the exact
             form is one ansatz, so it excludes source splitting).
@@ -105,9 +115,8 @@ def helmholtz(
     if pml is not None:
         pml.check_fits(lo, hi)
     pde = _pde_residual(k, slowness2, source, tuple(point_sources), pml, lo, hi)
-    terms: list[Term] = [
-        ("pde", Interior(domain), pde, 4000)
-    ]
+    points, weights = dict(points or {}), dict(weights or {})
+    terms = _interior_terms(domain, pde, pml, points, weights, physical_points)
     for i, s in enumerate(point_sources):
         disc = Interior(Ball(tuple(s.center), source_radius))
         terms.append((constraint_name("source", i), disc, pde, source_points))
@@ -134,6 +143,30 @@ def helmholtz(
         ansatz = dirichlet_ansatz(domain, dirichlet or {}, channels=2)
     return Problem(domain, constraints, axes=axes, fields=("u",), exact=exact, kind="helmholtz",
                    complex=True, wavenumber=float(k), ansatz=ansatz)
+
+
+def _interior_terms(domain: AbstractDomain, pde, pml: PML | None, points: dict[str, int],
+                    weights: dict[str, float], physical_points: int | None) -> list[Term]:
+    """``pde`` over Ω and, with a PML, ``pde:physical`` over the physical region; ``points["pde"]``
+    (the total) is split between them and ``weights["pde"]`` holds for both (both dicts are updated)."""
+    total = points.pop("pde", 4000)
+    if pml is None:
+        if physical_points:
+            raise ValueError("physical_points needs a PML: without one the whole domain is physical")
+        return [("pde", Interior(domain), pde, total)]
+    physical_region = Clipped(domain, *pml.physical_box(*domain.bounds()))
+    if physical_points is None:
+        physical_points = round(total * physical_region.volume() / domain.volume())
+    if not 0 <= physical_points < total:
+        raise ValueError(f"physical_points must be ≥ 0 and fewer than the pde points ({total});"
+                         f" found {physical_points}")
+    terms: list[Term] = [("pde", Interior(domain), pde, total - physical_points)]
+    if physical_points:
+        name = constraint_name("pde", "physical")
+        terms.append((name, Interior(physical_region), pde, physical_points))
+        if "pde" in weights:
+            weights.setdefault(name, weights["pde"])
+    return terms
 
 
 def _pde_residual(k, slowness2, source, point_sources, pml, lo, hi) -> Callable[[Fields], torch.Tensor]:

@@ -63,6 +63,11 @@ class PML:
         de = torch.complex(torch.zeros_like(x), -a0 * p * depth ** (p - 1) * outward / self.width)
         return e, torch.where(depth > 0, de, torch.zeros_like(de))
 
+    def physical_box(self, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        """The corners of the physical region, the box inside the layer, given the whole box [lo, hi]."""
+        return np.asarray(lo, float) + self.width, np.asarray(hi, float) - self.width
+
     def physical_mask(self, x: np.ndarray, lo, hi) -> np.ndarray:
         """True for points (N, d) of the physical region (outside the layer)."""
-        return np.all((x >= np.asarray(lo) + self.width) & (x <= np.asarray(hi) - self.width), axis=1)
+        inner_lo, inner_hi = self.physical_box(lo, hi)
+        return np.all((x >= inner_lo) & (x <= inner_hi), axis=1)
