@@ -48,3 +48,13 @@ def test_the_dry_run_runs_every_part(tmp_path: Path):
     assert parts["helmholtz_gpu"]["stopped_by"] == "steps"  # until: {time, steps} reached the file
     for recipe in ("helmholtz_gpu", "wave_gpu"):
         assert parts["step_timing"][recipe]["variants"]["forward eager float32"]["ms_per_step"] > 0
+
+
+def test_the_step_profile_runs_on_the_cpu():
+    script = ROOT / "benchmarks" / "step_profile.py"
+    done = subprocess.run([sys.executable, str(script), "--files", "helmholtz"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    head = [line for line in done.stdout.splitlines() if line.startswith("== ")]
+    assert len(head) == 1 and "ms per Adam step" in head[0] and "4100 points" in head[0], done.stdout[-2000:]
+    assert "aten::mm" in done.stdout  # the profiler's table
