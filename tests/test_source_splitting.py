@@ -65,6 +65,14 @@ def test_laplacian_is_the_source_minus_the_smeared_source():
     assert float((lap - expected).abs().max() / expected.abs().max()) < 1e-9
 
 
+def test_the_sources_together_are_the_sum_of_each_alone():
+    x, both = points(), known().jets(points())
+    alone = [SourceSplitting([c], [a], [s], WIDTH).jets(x) for c, a, s in zip(CENTERS, AMPS, (SIGMA, 0.03),
+                                                                             strict=True)]
+    for together, first, second in zip(both, *alone, strict=True):
+        torch.testing.assert_close(together, first + second, rtol=1e-12, atol=1e-12)
+
+
 def test_the_closed_form_part_vanishes_beyond_a_few_widths():
     part = SourceSplitting([(0.0, 0.0)], [1.0], [SIGMA], WIDTH)
     far = torch.tensor([[6 * WIDTH, 0.0], [0.0, -8 * WIDTH]], dtype=torch.float64)
