@@ -66,7 +66,8 @@ def test_laplacian_is_the_source_minus_the_smeared_source():
 
 
 def test_the_sources_together_are_the_sum_of_each_alone():
-    x, both = points(), known().jets(points())
+    x = points()
+    both = known().jets(x)
     alone = [SourceSplitting([c], [a], [s], WIDTH).jets(x) for c, a, s in zip(CENTERS, AMPS, (SIGMA, 0.03),
                                                                              strict=True)]
     for together, first, second in zip(both, *alone, strict=True):

@@ -40,7 +40,7 @@ def ein(t: torch.Tensor) -> torch.Tensor:
     """Ein(t) = ∫₀ᵗ (1 − e^{−s})/s ds = E1(t) + ln t + γ, for t ≥ 0 (absolute error < 1e-9)."""
     small = t.clamp(max=_SWITCH)
     total = torch.full_like(small, _SERIES[-1])
-    for c in reversed(_SERIES[:-1]):  # Horner's rule: two operations a term, on every source at once
+    for c in reversed(_SERIES[:-1]):  # Horner's rule: two operations a term
         total = total * small + c
     total = total * small
     big = t.clamp(min=_SWITCH)
