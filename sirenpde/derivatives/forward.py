@@ -110,6 +110,11 @@ class ForwardFields(Fields):
     a non-spatial axis, carries the spatial Laplacian plus one row per non-spatial axis (Poisson:
     ``1 + d + 1`` rows, not ``1 + 2d``); a single spatial u_xx carries the whole Hessian diagonal.
     A later request the rows do not hold (u_xx after Δu alone) runs the pass again with the diagonal.
+
+    ``jet_groups`` plans the pass instead, for residuals known to read second derivatives (see
+    :mod:`sirenpde.training.jet_plan`): the first request of anything, the value included, runs it
+    with those groups, so a residual that reads u before Δu pays for neither a separate plain pass
+    nor a second jet pass. After a batch, :attr:`jet_groups` says what its residuals needed.
     """
 
     def __init__(
@@ -122,6 +127,7 @@ class ForwardFields(Fields):
         *,
         functional: bool = False,
         jets: Callable | None = None,
+        jet_groups: Groups | None = None,
     ):
         if not forward_capable(model):
             raise TypeError(
@@ -141,6 +147,15 @@ class ForwardFields(Fields):
         self._laplacian_groups: Groups = (self._lap_axes, *others)
         self._jets: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
         self._groups: Groups = ()
+        self._planned = jet_groups
+        self._divergence_taken = False
+
+    @property
+    def jet_groups(self) -> Groups | None:
+        """The groups the jet pass ran with, or ``None`` where it did not run — or where a
+        divergence was taken: its flux must be built from autograd's value and gradient, so such
+        residuals are not planned."""
+        return None if self._jets is None or self._divergence_taken else self._groups
 
     @property
     def laplacian_axes(self) -> tuple[int, ...]:
@@ -148,30 +163,30 @@ class ForwardFields(Fields):
 
     @property
     def value(self) -> torch.Tensor:
-        if self._jets is None and self._reverse is not None:
+        if self._jets is None and self._reverse is not None and self._planned is None:
             return self._reverse.value
-        return self._all_jets(self._laplacian_groups)[0]
+        return self._all_jets(self._planned or self._laplacian_groups)[0]
 
     @property
     def gradient(self) -> torch.Tensor:
-        if self._jets is None and self._reverse is not None:
+        if self._jets is None and self._reverse is not None and self._planned is None:
             return self._reverse.gradient
-        return self._all_jets(self._laplacian_groups)[1]
+        return self._all_jets(self._planned or self._laplacian_groups)[1]
 
     def second(self, axis: int | str) -> torch.Tensor:
         group = (self.axis(axis),)
         if group not in self._groups:
-            wanted = self._laplacian_groups if group in self._laplacian_groups else None
+            wanted = next((g for g in (self._planned, self._laplacian_groups) if g and group in g), None)
             self._all_jets(wanted or diagonal_groups(len(self.axes)), group)
         return self._jets[2][:, :, self._groups.index(group)]
 
     @property
     def laplacian(self) -> torch.Tensor:
+        if self._jets is None:
+            self._all_jets(self._planned or self._laplacian_groups)
         if self._lap_axes in self._groups:
             return self._jets[2][:, :, self._groups.index(self._lap_axes)]
-        if self._jets is not None:  # the diagonal: sum its spatial entries
-            return sum(self.second(a) for a in self._lap_axes)
-        return self._all_jets(self._laplacian_groups)[2][:, :, 0]
+        return sum(self.second(a) for a in self._lap_axes)  # the diagonal: sum its spatial entries
 
     def at(self, x: torch.Tensor) -> ForwardFields:
         return ForwardFields(self._model, x, self.axes, None, self._spatial_axes, functional=self._functional,
@@ -179,6 +194,7 @@ class ForwardFields(Fields):
 
     def divergence(self, flux: torch.Tensor) -> torch.Tensor:
         # A flux may depend on x in any way; only autograd can differentiate it.
+        self._divergence_taken = True
         if self._reverse is None:
             raise ValueError("divergence() needs autograd; it is not available to functional fields")
         return self._reverse.divergence(flux)

@@ -32,6 +32,7 @@ from ..derivatives.complex import ComplexFields
 from ..derivatives.forward import ForwardFields, forward_capable
 from ..model.siren import SIREN
 from ..sampling.batch import Batch
+from .jet_plan import jet_groups
 
 __all__ = ["LevenbergMarquardt", "check_least_squares"]
 
@@ -64,6 +65,7 @@ class _PointRows(nn.Module):
     def __init__(self, problem: Problem, model: SIREN, batch: Batch):
         super().__init__()
         self.model, self.problem, self.batch = model, problem, batch
+        self.groups = jet_groups(problem, model, batch)  # planned outside torch.func's transforms
         # A submodule, so that torch.func swaps the unknowns the residuals read, like the weights.
         self.unknowns = problem.unknowns
         self.widths: list[int] = []  # rows per point of each constraint, known after a call
@@ -71,7 +73,7 @@ class _PointRows(nn.Module):
     def forward(self, x: torch.Tensor, normal: torch.Tensor | None, data: dict) -> torch.Tensor:
         p = self.problem
         fields = ForwardFields(self.model, x[None], p.axes, None if normal is None else normal[None],
-                               p.spatial_axes, functional=True)
+                               p.spatial_axes, functional=True, jet_groups=self.groups)
         if p.complex:
             fields = ComplexFields(fields)
         if data:

@@ -14,6 +14,7 @@ from ..derivatives.forward import ForwardFields, forward_capable
 from ..sampling.batch import Batch
 from ..sampling.rad import Scorer
 from .causal import CausalWeights, is_causal_target
+from .jet_plan import jet_groups
 
 __all__ = ["DERIVATIVES", "Engine", "derivative_engine", "evaluate_causal_losses", "evaluate_losses",
            "evaluate_terms", "make_fields", "pool_scorer"]
@@ -24,7 +25,8 @@ function, a ``torch.compile``-d one, or ``None``)."""
 
 
 def _forward(problem: Problem, model: torch.nn.Module, batch: Batch, jets) -> Fields:
-    return ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets)
+    return ForwardFields(model, batch.x, problem.axes, batch.normals, problem.spatial_axes, jets=jets,
+                         jet_groups=jet_groups(problem, model, batch))
 
 
 def _autograd(problem: Problem, model: torch.nn.Module, batch: Batch, jets) -> Fields:
