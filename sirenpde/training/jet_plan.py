@@ -3,9 +3,10 @@
 The forward engine computes what a residual asks for, in the order it asks: a value first comes from a
 plain pass of the network, a Laplacian then from the jet pass — which carries the value as its first
 row anyway. A Helmholtz residual reads ``u`` before its derivatives, so every step paid for the plain
-pass (and its backward) on top of the jets; a PML residual reads Δu's terms axis by axis, and a pass
-planned for the Laplacian ran again for the Hessian diagonal. Telling
-:class:`~sirenpde.derivatives.forward.ForwardFields` the groups up front runs one pass whatever the order.
+pass (and its backward) on top of the jets. Inside Levenberg–Marquardt's per-point Jacobian, where
+everything comes from jets, a PML residual's ``u`` began a pass carrying the Laplacian, which ran
+again for u_xx and u_yy apiece. Telling :class:`~sirenpde.derivatives.forward.ForwardFields` the
+groups up front runs one pass whatever the order.
 
 The groups come from evaluating the batch's constraints once on two of its points, per problem and set
 of constraints: no declaration to keep in step with the residual, the same answer in every run (so a

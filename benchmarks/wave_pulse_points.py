@@ -1,0 +1,54 @@
+"""The paper's pulse marched with more PDE points per step or a wider network: the error at each
+window's end, to tell sampling density from capacity.
+
+    python benchmarks/wave_pulse_points.py --train 4 --pde-points 16000 \
+        --model "layers: [64, 64, 64]" --training "lm_points_factor: 0.75, device: cuda"
+
+The options are those of ``wave_pulse_windows.py`` (``--windows``, ``--train``, ``--model``,
+``--training``) plus ``--pde-points``, the PDE term's points per step (the file's default is 4000).
+The reference is leapfrog on 801² nodes, the errors relative L2 on a 201² grid; the network is
+evaluated on the CPU whatever device trained it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wave_pulse_windows  # noqa: E402
+from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows  # noqa: E402
+
+from sirenpde.references.wave_fd import solve_wave_fd  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    setting_arguments(parser, train=4)
+    parser.add_argument("--pde-points", type=int, default=0, help="the PDE term's points per step")
+    args = parser.parse_args()
+    if args.pde_points:
+        wave_pulse_windows.PHYSICS = wave_pulse_windows.PHYSICS.replace(
+            "pde: {speed: 1}", f"pde: {{speed: 1, points: {args.pde_points}}}")
+    spec = pulse_spec(args)
+    solution = train_windows(spec, spec.problem, args)
+    end = 0.4 * args.train / args.windows
+    times = [t for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4) if t < end - 1e-9] + [end]
+    reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
+    axis = np.linspace(-1, 1, 201)
+    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
+    model = solution.model.cpu().float()
+    for t in times:
+        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+        exact = reference(points)
+        with torch.no_grad():
+            u = model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
+        print(f"t = {t:.3f}: relative L2 {np.linalg.norm(u - exact) / np.linalg.norm(exact):.3e}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
