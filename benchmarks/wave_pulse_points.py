@@ -5,7 +5,7 @@ window's end, to tell sampling density from capacity.
         --model "layers: [64, 64, 64]" --training "lm_points_factor: 0.75, device: cuda"
 
 The options are those of ``wave_pulse_windows.py`` (``--windows``, ``--train``, ``--model``,
-``--training``) plus ``--pde-points``, the PDE term's points per step (the file's default is 4000).
+``--training``, ``--pde-points``: the PDE term's points per step, the file's 4000 by default).
 The reference is leapfrog on 801² nodes, the errors relative L2 on a 201² grid; the network is
 evaluated on the CPU whatever device trained it.
 """
@@ -13,27 +13,18 @@ evaluated on the CPU whatever device trained it.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
+from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import wave_pulse_windows  # noqa: E402
-from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows  # noqa: E402
-
-from sirenpde.references.wave_fd import solve_wave_fd  # noqa: E402
+from sirenpde.references.wave_fd import solve_wave_fd
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     setting_arguments(parser, train=4)
-    parser.add_argument("--pde-points", type=int, default=0, help="the PDE term's points per step")
     args = parser.parse_args()
-    if args.pde_points:
-        wave_pulse_windows.PHYSICS = wave_pulse_windows.PHYSICS.replace(
-            "pde: {speed: 1}", f"pde: {{speed: 1, points: {args.pde_points}}}")
     spec = pulse_spec(args)
     solution = train_windows(spec, spec.problem, args)
     end = 0.4 * args.train / args.windows

@@ -46,18 +46,24 @@ def pulse(points: np.ndarray) -> np.ndarray:
 
 def setting_arguments(parser: argparse.ArgumentParser, train: int, training: str = "",
                       model: str = "") -> None:
-    """The options every pulse benchmark takes: the march, the windows to train, extra keys."""
+    """The options every pulse benchmark takes: the march, the windows to train, the PDE term's
+    points, extra keys."""
     parser.add_argument("--windows", type=int, default=8)
     parser.add_argument("--train", type=int, default=train, help=f"windows to train (default {train})")
     parser.add_argument("--training", default=training, help="more training keys, e.g. 'lm_steps: 50'")
     parser.add_argument("--model", default=model, help="model keys, e.g. 'layers: [32, 32, 32]'")
+    parser.add_argument("--pde-points", type=int, default=0,
+                        help="the PDE term's points per step (default: the file's 4000)")
 
 
 def pulse_spec(args: argparse.Namespace):
     """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args``."""
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
-    return sp.load_problem_text(PHYSICS + f"training: {{windows: {args.windows}{extra}}}\n" + model,
+    physics = PHYSICS
+    if args.pde_points:
+        physics = physics.replace("pde: {speed: 1}", f"pde: {{speed: 1, points: {args.pde_points}}}")
+    return sp.load_problem_text(physics + f"training: {{windows: {args.windows}{extra}}}\n" + model,
                                 "pulse.yaml")
 
 
