@@ -1,5 +1,5 @@
 """The paper's pulse marched with more PDE points per step or a wider network: the error at each
-window's end, to tell sampling density from capacity.
+window's end, to tell sampling density from capacity, and where that error is.
 
     python benchmarks/wave_pulse_points.py --train 4 --pde-points 16000 \
         --model "layers: [64, 64, 64]" --training "lm_points_factor: 0.75, device: cuda"
@@ -7,7 +7,11 @@ window's end, to tell sampling density from capacity.
 The options are those of ``wave_pulse_windows.py`` (``--windows``, ``--train``, ``--model``,
 ``--training``, ``--pde-points``: the PDE term's points per step, the file's 4000 by default).
 The reference is leapfrog on 801² nodes, the errors relative L2 on a 201² grid; the network is
-evaluated on the CPU whatever device trained it.
+evaluated on the CPU whatever device trained it. Two more columns split each error (both relative
+to the field's norm, so each is at most the whole): "not radial", what is left of the error once its
+mean over each ring r = const is taken out (the exact field is radially symmetric, so a wrong
+shape or speed of the ring is radial, noise is not); "ahead", the error where r > t + 0.1, beyond
+the front (4.5 pulse widths), where the exact field is zero.
 """
 
 from __future__ import annotations
@@ -32,13 +36,19 @@ def main() -> None:
     reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
     axis = np.linspace(-1, 1, 201)
     x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
+    r = np.hypot(x, y)
+    rings = np.digitize(r, np.arange(0.0, r.max() + 0.01, 0.01))
     model = solution.model.cpu().float()
     for t in times:
         points = np.stack([x, y, np.full(x.size, t)], axis=1)
         exact = reference(points)
         with torch.no_grad():
             u = model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
-        print(f"t = {t:.3f}: relative L2 {np.linalg.norm(u - exact) / np.linalg.norm(exact):.3e}", flush=True)
+        error, norm = u - exact, np.linalg.norm(exact)
+        radial = (np.bincount(rings, error) / np.maximum(np.bincount(rings), 1))[rings]
+        print(f"t = {t:.3f}: relative L2 {np.linalg.norm(error) / norm:.3e},"
+              f" not radial {np.linalg.norm(error - radial) / norm:.3e},"
+              f" ahead {np.linalg.norm(error[r > t + 0.1]) / norm:.3e}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,15 @@ from sirenpde.constraints.scales import (
     problem_frequency,
     scaled,
 )
-from sirenpde.training.auto import ADAM_STEPS, LBFGS_STEPS, LM_STEPS, auto_settings
+from sirenpde.training.auto import (
+    ADAM_STEPS,
+    LBFGS_STEPS,
+    LM_ROWS,
+    LM_STEPS,
+    MARCH_ROWS_PER_WEIGHT,
+    MARCH_WIDTH,
+    auto_settings,
+)
 
 UNIT = sp.Box((0.0, 0.0), (1.0, 1.0))
 
@@ -113,6 +121,20 @@ def test_data_of_high_frequency_keep_the_base_width():
     # Data that vary fast in one place say nothing of waves elsewhere: no wavenumber, no growth.
     problem = sp.poisson(UNIT, _f("sin(12*pi*x)*sin(12*pi*y)"), dirichlet={None: 0.0})
     assert problem_frequency(problem) > 20 and auto_settings(problem).model.layers == (48, 48, 48)
+
+
+def test_a_march_gets_a_narrower_network_and_more_lm_rows_than_weights_on_its_interior():
+    square = sp.Box((-1.0, -1.0), (1.0, 1.0))
+    pulse = sp.expression("exp(-(x**2 + y**2)/0.01)", ("x", "y", "t"))
+    problem = sp.wave(square, 0.0, 0.4, initial_value=pulse, initial_velocity=0.0, dirichlet={None: 0.0},
+                      exact_initial=True, points={"pde": 4000, "dirichlet:boundary": 1000})
+    whole = auto_settings(problem)
+    marched = auto_settings(problem, training=sp.TrainConfig(windows=4))
+    assert whole.model.layers == (48, 48, 48) and marched.model.layers == (MARCH_WIDTH,) * 3
+    weights = 2 * MARCH_WIDTH**2
+    assert whole.training.lm_points_factor == pytest.approx(LM_ROWS / 5000)  # every term's points
+    assert marched.training.lm_points_factor == pytest.approx(MARCH_ROWS_PER_WEIGHT * weights / 4000)
+    assert "more rows than weights" in marched.picked["layers"]
 
 
 def test_choose_falls_back_to_lbfgs_where_lm_cannot_run():

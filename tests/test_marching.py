@@ -16,6 +16,7 @@ from sirenpde.model.marched import START, MarchedModel, WindowLift, earlier_wind
 from sirenpde.model.siren import SIREN
 from sirenpde.model.window_frame import Frame
 from sirenpde.training.checkpoint import Checkpointing
+from sirenpde.training.marching import trained_ends
 
 EDGES = [0.0, 0.3, 0.5, 1.0]
 
@@ -84,13 +85,14 @@ def test_the_start_tables_carry_the_same_jets_as_the_walked_back_windows(second_
 EXACT = "sin(pi*x)*cos(pi*t)"
 
 
-def _standing_wave(windows: int, steps: int = 200, lm_steps: int = 20, callback=None, checkpointing=None):
+def _standing_wave(windows: int, steps: int = 200, lm_steps: int = 20, callback=None, checkpointing=None,
+                   overlap: float = 0.0):
     problem = sp.wave(Box((0.0,), (1.0,)), 0.0, 2.0, initial_value=sp.expression("sin(pi*x)", ("x", "t")),
                       initial_velocity=0.0, dirichlet={None: 0.0}, exact_initial=True,
                       exact=lambda x: torch.sin(math.pi * x[:, :1]) * torch.cos(math.pi * x[:, 1:2]),
                       points={"pde": 256, "dirichlet:boundary": 32})
     config = sp.TrainConfig(steps=steps, lm_steps=lm_steps, windows=windows, seed=0, validate_every=10,
-                            log_every=5)
+                            log_every=5, window_overlap=overlap)
     return sp.train(problem, config=config, model_config=sp.ModelConfig(layers=(16, 16), w0_initial=3.0),
                     callback=callback, checkpointing=checkpointing)
 
@@ -109,6 +111,19 @@ def test_a_marched_standing_wave_matches_the_exact_one_and_reports_its_windows()
     steps = [r.step for r in reports]
     assert steps == sorted(steps) and reports[-1].step == reports[-1].total == 2 * 220
     assert [r.stopped_by for r in reports].count("steps") == 1  # only the march's end
+
+
+def test_an_overlap_trains_each_window_past_its_edge_but_the_last_and_keeps_the_edges():
+    assert trained_ends([0.0, 0.5, 1.0, 1.5, 2.0], 0.25) == [0.625, 1.125, 1.625, 2.0]
+    assert trained_ends([0.0, 1.0], 0.5) == [1.0]
+    solution = _standing_wave(2, overlap=0.5)
+    assert solution.model.edges == [0.0, 1.0, 2.0]
+    x = torch.rand(4000, 2)
+    x[:, 1] *= 2
+    exact = torch.sin(math.pi * x[:, :1]) * torch.cos(math.pi * x[:, 1:2])
+    with torch.no_grad():
+        error = float((solution.model(x) - exact).norm() / exact.norm())
+    assert error < 1e-2
 
 
 def test_a_marched_solution_is_stored_and_loaded_with_every_window(tmp_path):

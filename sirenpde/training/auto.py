@@ -35,6 +35,13 @@ optimiser schedule follow from the problem's own scales (:mod:`sirenpde.constrai
   6.7e-3 for seed 0 and 2.6e-2 → 1.4e-2 for seed 1, in 172 s of training against 144 s (the
   file with ``training: {lm_finish_steps: 0}`` added gives the figures without).
 
+* a march in time (``training.windows`` > 1): :data:`MARCH_WIDTH` units and LM rows
+  :data:`MARCH_ROWS_PER_WEIGHT` times the weights, counted on the terms every window has (those in
+  the space-time interior). A window is a short evolution from exact initial data, and its error
+  is carried into every later one, so the fit between LM's points matters most: on the first of
+  eight windows of the paper's pulse, 48 units with 1600 rows reached 4.6e-2 at the window's end,
+  32 units with 3000 rows 5.8e-3 (`python benchmarks/wave_pulse_join.py`).
+
 A key written in the file is kept as written. The schedule is one choice: writing any of
 ``steps``, ``lm_steps``, ``lbfgs_steps`` or ``until`` makes all of it the file's.
 """
@@ -49,12 +56,13 @@ from dataclasses import dataclass
 from ..constraints.least_squares import least_squares_obstacle
 from ..constraints.problem import Problem
 from ..constraints.scales import problem_frequency
+from ..domains.regions import Interior
 from ..model.config import ModelConfig
 from .settings import TrainConfig
 
 __all__ = ["Choices", "auto_settings", "ADAM_STEPS", "LM_STEPS", "LM_FINISH_STEPS", "LBFGS_STEPS", "LM_ROWS",
-           "LM_MAX_WEIGHTS", "WIDTH", "DEPTH", "SAMPLER", "FREQUENCY_PER_16_UNITS", "SCHEDULE_KEYS",
-           "width_for"]
+           "LM_MAX_WEIGHTS", "WIDTH", "DEPTH", "MARCH_WIDTH", "MARCH_ROWS_PER_WEIGHT", "SAMPLER",
+           "FREQUENCY_PER_16_UNITS", "SCHEDULE_KEYS", "width_for"]
 
 ADAM_STEPS = 1000
 LM_STEPS = 100
@@ -63,6 +71,8 @@ LM_ROWS = 2000
 LM_FINISH_STEPS = 10
 LM_MAX_WEIGHTS = 200_000  # LM's Jacobian, LM_ROWS × weights in float64: 3.2 GB at this size
 WIDTH, DEPTH = 48, 3
+MARCH_WIDTH = 32
+MARCH_ROWS_PER_WEIGHT = 1.5
 SAMPLER = "lhs"
 FREQUENCY_PER_16_UNITS = 5.0  # of κ̂ where a wavenumber sets it: 48 units up to κ̂ = 15, 64 to 20
 SCHEDULE_KEYS = frozenset({"steps", "lm_steps", "lbfgs_steps", "until"})
@@ -92,8 +102,10 @@ def auto_settings(problem: Problem, model: ModelConfig | None = None, training: 
     if "w0_initial" not in written_model and model.w0_initial == "auto":
         picked["w0_initial"] = f"{frequency:.3g} ({source})"
     if "layers" not in written_model:
-        model = dataclasses.replace(model, layers=(width_for(problem, frequency),) * DEPTH)
+        model = dataclasses.replace(model, layers=(width_for(problem, frequency, training.windows),) * DEPTH)
         why = "few enough weights for Levenberg–Marquardt"
+        if training.windows > 1 and model.layers[0] == MARCH_WIDTH:
+            why = f"{why} with more rows than weights in each window"
         if model.layers[0] > WIDTH:
             why = f"waves at the wavenumber × half-width {frequency:.3g} fill the domain; {why}"
         picked["layers"] = f"{list(model.layers)} ({why})"
@@ -110,23 +122,28 @@ def auto_settings(problem: Problem, model: ModelConfig | None = None, training: 
     return Choices(model, training, picked)
 
 
-def width_for(problem: Problem, frequency: float) -> int:
+def width_for(problem: Problem, frequency: float, windows: int = 1) -> int:
     """Hidden units per layer: :data:`WIDTH`, or 16 per :data:`FREQUENCY_PER_16_UNITS` of the
     normalised ``frequency`` where the problem has a wavenumber (its waves fill the domain, in
     every direction around a source, where data of the same frequency may vary in one place only)."""
     if problem.wavenumber is None:
-        return WIDTH
+        return WIDTH if windows == 1 else MARCH_WIDTH
     # The 1e-9 keeps a κ̂ of exactly 15 or 20 (k × half-width in floats) on the narrower side.
     return max(WIDTH, 16 * math.ceil(frequency / FREQUENCY_PER_16_UNITS - 1e-9))
 
 
 def _schedule(problem: Problem, model: ModelConfig, training: TrainConfig, written: Mapping,
               picked: dict) -> dict:
-    rows = sum(int(c.points) for c in problem.constraints) * (2 if problem.complex else 1)
     weights = sum(a * b for a, b in zip(model.layers, model.layers[1:], strict=False))
+    # A march's boundary terms have no rows in the windows whose reach does not meet the boundary.
+    counted = problem.constraints
+    if training.windows > 1:
+        counted = [c for c in problem.constraints if isinstance(c.region, Interior)] or counted
+    rows = sum(int(c.points) for c in counted) * (2 if problem.complex else 1)
+    wanted = max(LM_ROWS, MARCH_ROWS_PER_WEIGHT * weights) if training.windows > 1 else LM_ROWS
     obstacle = _lm_obstacle(problem, weights)
     if obstacle is None:
-        factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, LM_ROWS / rows)
+        factor = training.lm_points_factor if "lm_points_factor" in written else min(1.0, wanted / rows)
         # Twice the rows need half the weights to keep the Jacobian within LM's memory limit.
         finish = LM_FINISH_STEPS if weights <= LM_MAX_WEIGHTS // 2 else 0
         finish = training.lm_finish_steps if "lm_finish_steps" in written else finish

@@ -5,17 +5,15 @@ t_{k+1}] — its interior and lateral boundary terms moved there, its initial te
 ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + B_k·N_k, (g_k, h_k) the previous window's
 u and u_t at t_k, so nothing the network does can break the join. Where the data leave most of the
 space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`): its points, its
-network's input box and B_k's cutoff. Each window is an ordinary run (:func:`~sirenpde.train`, the
-whole schedule), its network started from the previous window's — the same function of space, its
-first layer fitted to the new box (:func:`rebox`): a field one window later looks more like the
-field now than like a random one, and only rescaling the inputs would start from that field
-stretched to the larger box. A long, steep evolution that one network over the whole interval
-cannot fit becomes K short ones.
+network's input box and B_k's cutoff; with an overlap, it is trained past t_{k+1} (it still hands
+over there). Each window is an ordinary run (:func:`~sirenpde.train`, the whole schedule), its
+network started from the previous window's — the same function of space, its first layer fitted
+to the new box (:func:`rebox`): a field one window later looks more like the field now than like
+a random one, and only rescaling the inputs would start from that field stretched.
 
-The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`:
-the solution evaluates piecewise in time and is stored with every window. Checkpoints resume inside
-a window: each finished window is kept beside the checkpoint, and the running window's checkpoint
-is the ordinary one, under the window's own key.
+The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`,
+evaluated piecewise in time and stored with every window. Checkpoints resume inside a window: each
+finished window is kept beside the checkpoint, the running one's checkpoint under its own key.
 """
 
 from __future__ import annotations
@@ -52,6 +50,11 @@ __all__ = ["march", "in_window", "window_edges"]
 def window_edges(t0: float, t1: float, count: int) -> list[float]:
     """t_0 < … < t_K: ``count`` equal windows, the ends exactly t0 and t1."""
     return [t0 + (t1 - t0) * k / count for k in range(count)] + [float(t1)]
+
+
+def trained_ends(edges: list[float], overlap: float) -> list[float]:
+    """Where each window's training ends: ``overlap`` of a window past its edge, at most the end."""
+    return [min(edges[-1], b + overlap * (b - a)) for a, b in zip(edges, edges[1:], strict=False)]
 
 
 def check_marchable(problem: Problem) -> None:
@@ -104,11 +107,12 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
         raise ValueError("time marching in a torchrun job is not supported; run it in one process")
     count, initial = config.windows, problem.ansatz.part
     edges = window_edges(problem.domain.t0, problem.domain.t1, count)
+    ends = trained_ends(edges, config.window_overlap)
     single = dataclasses.replace(config, windows=1)
     device, dtype = resolve_device(config.device), config.torch_dtype()
     regions = marched_regions(problem)
     places = draw_places(problem, regions, config, device, dtype, salt=104_729)
-    reach = reaches(problem, places, initial, edges)
+    reach = reaches(problem, places, initial, [edges[0], *ends])
     sampler = UniformSampler(generator=torch.Generator(device=device).manual_seed(config.seed + 104_731),
                              device=device, dtype=dtype)
     # Each region's places, their start tables and the reach they were drawn in, for the next window.
@@ -118,11 +122,11 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     frames: list[Frame] = []
     histories, infos = [], []
     for k in range(count):
-        drawn = {key: window_places(window_region(region, reach[k], edges[k], edges[k + 1]),
+        drawn = {key: window_places(window_region(region, reach[k], edges[k], ends[k]),
                                     len(places[key].x), sampler, initial, state[key], reach[k])
                  for key, region in regions.items()}
         frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None))
-        window = _window_problem(problem, edges[k], edges[k + 1], reach[k], drawn,
+        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn,
                                  WindowLift(earlier_windows(networks, edges, initial, frames), k))
         finished = _finished_path(checkpointing, k)
         model = _model(window, networks, model_config, config.seed)

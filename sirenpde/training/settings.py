@@ -128,6 +128,10 @@ class TrainConfig:
             all the steps above, its network started from the previous window's — and joined
             exactly (u and u_t continuous). The problem must impose its initial conditions exactly.
             1 (the default): the whole interval at once.
+        window_overlap: each window of a march trained this fraction of a window past its end (the
+            last one to the interval's end), so that the next window starts from a time its
+            residual held on both sides of; the solution still switches windows at their edges.
+            0 (the default): each window trained on itself.
     """
 
     steps: _Count = 2000
@@ -164,6 +168,7 @@ class TrainConfig:
     scales: Literal["none", "natural"] = "none"
     until: Annotated[Until | None, BeforeValidator(short_form)] = None
     windows: _AtLeastOne = 1
+    window_overlap: Annotated[float, Field(ge=0, le=1)] = 0.0
 
     def __post_init__(self) -> None:
         if self.adam_steps + self.lm_steps + self.lbfgs_steps == 0:
