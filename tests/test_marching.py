@@ -118,6 +118,8 @@ def test_an_overlap_trains_each_window_past_its_edge_but_the_last_and_keeps_the_
     assert trained_ends([0.0, 1.0], 0.5) == [1.0]
     solution = _standing_wave(2, overlap=0.5)
     assert solution.model.edges == [0.0, 1.0, 2.0]
+    first = solution.model.networks[0]  # its time box is centred on the interval it was trained on
+    assert float(first.lo[-1] + first.hi[-1]) / 2 == pytest.approx(0.75)
     x = torch.rand(4000, 2)
     x[:, 1] *= 2
     exact = torch.sin(math.pi * x[:, :1]) * torch.cos(math.pi * x[:, 1:2])
