@@ -19,8 +19,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
-from wave_pulse_windows import pulse, pulse_spec, setting_arguments, train_windows
+from wave_pulse_windows import on_grid, pulse, pulse_spec, setting_arguments, train_windows
 
 from sirenpde.references.wave_fd import solve_wave_fd
 
@@ -34,16 +33,10 @@ def main() -> None:
     end = 0.4 * args.train / args.windows
     times = [t for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4) if t < end - 1e-9] + [end]
     reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
-    axis = np.linspace(-1, 1, 201)
-    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
-    r = np.hypot(x, y)
-    rings = np.digitize(r, np.arange(0.0, r.max() + 0.01, 0.01))
-    model = solution.model.cpu().float()
-    for t in times:
-        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+    for t, points, u in on_grid(solution.model, times):
+        r = np.hypot(points[:, 0], points[:, 1])
+        rings = np.digitize(r, np.arange(0.0, r.max() + 0.01, 0.01))
         exact = reference(points)
-        with torch.no_grad():
-            u = model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
         error, norm = u - exact, np.linalg.norm(exact)
         radial = (np.bincount(rings, error) / np.maximum(np.bincount(rings), 1))[rings]
         print(f"t = {t:.3f}: relative L2 {np.linalg.norm(error) / norm:.3e},"

@@ -82,6 +82,18 @@ def train_windows(spec, problem: sp.Problem, args: argparse.Namespace) -> sp.Sol
     return solution
 
 
+def on_grid(model: torch.nn.Module, times: list[float], n: int = 201):
+    """For each of ``times``: the points (n², 3) of an n² grid over [−1, 1]² at that time and the
+    model's u there, evaluated on the CPU in float32 whatever device trained it."""
+    axis = np.linspace(-1, 1, n)
+    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
+    model = model.cpu().float()
+    for t in times:
+        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+        with torch.no_grad():
+            yield t, points, model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     setting_arguments(parser, train=1)
@@ -96,13 +108,8 @@ def main() -> None:
     end = 0.4 * args.train / args.windows
     times = [t for t in (0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.4) if t < end] + [end]
     reference = solve_wave_fd((-1, -1), (1, 1), 801, 0.0, end, pulse, keep=times)
-    axis = np.linspace(-1, 1, 201)
-    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
-    for t in times:
-        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+    for t, points, u in on_grid(solution.model, times):
         exact = reference(points)
-        with torch.no_grad():
-            u = solution.model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
         norm = np.linalg.norm(exact)
         print(f"t = {t:.3f}: relative L2 {np.linalg.norm(u - exact) / norm:.3e}"
               f" (u = g: {np.linalg.norm(pulse(points) - exact) / norm:.3e}),"

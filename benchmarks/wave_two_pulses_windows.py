@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
+from wave_pulse_windows import on_grid
 
 import sirenpde as sp
 from sirenpde.references.wave_fd import solve_wave_fd
@@ -48,14 +48,8 @@ def main() -> None:
     print(f"{args.train} of {count} windows trained in {time.perf_counter() - start:.1f} s")
     times = [t0 + (t1 - t0) * k / count for k in range(1, args.train + 1)]
     reference = solve_wave_fd((-1, -1), (1, 1), 801, t0, times[-1], pulses, keep=times)
-    axis = np.linspace(-1, 1, 201)
-    x, y = (a.ravel() for a in np.meshgrid(axis, axis, indexing="ij"))
-    model = solution.model.cpu().float()
-    for t in times:
-        points = np.stack([x, y, np.full(x.size, t)], axis=1)
+    for t, points, u in on_grid(solution.model, times):
         exact = reference(points)
-        with torch.no_grad():
-            u = model(torch.tensor(points, dtype=torch.float32)).numpy()[:, 0]
         print(f"t = {t:.3f}: relative L2 {np.linalg.norm(u - exact) / np.linalg.norm(exact):.3e}"
               f" (u = g: {np.linalg.norm(pulses(points) - exact) / np.linalg.norm(exact):.3e})", flush=True)
 
