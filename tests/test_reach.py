@@ -17,7 +17,7 @@ from sirenpde.model.marched import START, MarchedModel, WindowLift, earlier_wind
 from sirenpde.model.siren import SIREN
 from sirenpde.model.window_frame import Frame, cutoff
 from sirenpde.training.point_pools import draw_places
-from sirenpde.training.reach import reaches, window_places, window_region
+from sirenpde.training.reach import reaches, support, window_places, window_region
 
 WIDTH2 = 0.004  # 2σ² of the 1-D pulse
 
@@ -73,25 +73,29 @@ def _whole_places(problem):
                        torch.float64, salt=1)
 
 
+def _reaches(problem, places, edges):
+    return reaches(problem, support(problem, places, problem.ansatz.part), edges)
+
+
 def test_a_pulse_reaches_as_far_as_the_wave_can_go_and_a_source_everywhere_reaches_the_whole_space():
     problem = _pulse(t1=0.6)
     edges = [0.0, 0.1, 0.2, 0.6]
-    found = reaches(problem, _whole_places(problem), problem.ansatz.part, edges)
-    support = math.sqrt(WIDTH2 * math.log(1e4))  # where the pulse falls to 1e-4 of its height
+    found = _reaches(problem, _whole_places(problem), edges)
+    extent = math.sqrt(WIDTH2 * math.log(1e4))  # where the pulse falls to 1e-4 of its height
     widths = [r.hi[0] - r.lo[0] for r in found[:2]]
     for k, r in enumerate(found[:2]):
         assert r.cut_lo == (True,) and r.cut_hi == (True,)
-        assert -support - edges[k + 1] - r.band[0] > r.lo[0] > -support - edges[k + 1] - 1.6 * r.band[0]
+        assert -extent - edges[k + 1] - r.band[0] > r.lo[0] > -extent - edges[k + 1] - 1.6 * r.band[0]
     assert widths[0] < widths[1] and found[2] is None  # by t = 0.6 the box covers the space
     forced = _pulse(0.6, 1.0)
-    assert reaches(forced, _whole_places(forced), forced.ansatz.part, edges) == [None] * 3
+    assert _reaches(forced, _whole_places(forced), edges) == [None] * 3
 
 
 def test_each_windows_places_carry_the_same_jets_as_the_walked_back_windows():
     problem = _pulse()
     initial, edges = problem.ansatz.part, [0.0, 0.1, 0.2, 0.3]
     whole = _whole_places(problem)
-    found = reaches(problem, whole, initial, edges)
+    found = _reaches(problem, whole, edges)
     torch.manual_seed(0)
     networks = [SIREN((8, 8), 2, 1, w0_initial=3.0, bounds=((-1, 0), (1, 0.3))).double() for _ in range(3)]
     frames = [Frame(a, b - a, 0.5, *(() if r is None else (r.lo, r.hi, r.band, r.cut_lo, r.cut_hi)))
@@ -114,7 +118,7 @@ def test_each_windows_places_carry_the_same_jets_as_the_walked_back_windows():
 
 def test_a_boundary_part_outside_the_reach_gets_no_places():
     problem = _pulse()
-    found = reaches(problem, _whole_places(problem), problem.ansatz.part, [0.0, 0.1, 0.2, 0.3])
+    found = _reaches(problem, _whole_places(problem), [0.0, 0.1, 0.2, 0.3])
     part = Boundary(problem.domain, "left")
     region = window_region(part, found[0], 0.0, 0.1)
     places, table = window_places(region, 64, _sampler(), problem.ansatz.part, None, found[0])
@@ -138,7 +142,7 @@ def test_a_marched_pulse_stays_in_its_reach_and_matches_dalembert(tmp_path):
 
 
 def test_a_reboxed_siren_is_the_same_function_of_space():
-    from sirenpde.training.marching import rebox
+    from sirenpde.training.window_network import rebox
     torch.manual_seed(1)
     siren = SIREN((16, 16), 3, 1, w0_initial=5.0, bounds=((-0.2, -0.3, 0.0), (0.2, 0.3, 0.1))).double()
     x = torch.rand(50, 3, dtype=torch.float64) * torch.tensor([0.4, 0.6, 0.1]) - torch.tensor([0.2, 0.3, 0.0])

@@ -82,10 +82,15 @@ def siren_jets(
     groups = diagonal_groups(x.shape[1]) if groups is None else groups
     first, *hidden, last = model.linears
     d = x.shape[1]
-    scale = (2.0 / (model.hi - model.lo)).to(first.weight.dtype)  # ∂(normalised input)/∂x, per axis
-    z = model.w0s[0] * first(model.normalize(x))               # (N, n)
-    jz = (model.w0s[0] * first.weight * scale).T               # (d, n): the same at every point
-    stack = first_sine_plain(z, jz, groups) if plain else FirstSineJet.apply(z, jz, groups)
+    if model.front is None:
+        scale = (2.0 / (model.hi - model.lo)).to(first.weight.dtype)  # ∂(normalised input)/∂x, per axis
+        z = model.w0s[0] * first(model.normalize(x))               # (N, n)
+        jz = (model.w0s[0] * first.weight * scale).T               # (d, n): the same at every point
+        stack = first_sine_plain(z, jz, groups) if plain else FirstSineJet.apply(z, jz, groups)
+    else:  # the front's derivatives differ from point to point: the first layer is a hidden one
+        t = _input_jets(model, x, groups) @ (model.w0s[0] * first.weight).T
+        bias = None if first.bias is None else model.w0s[0] * first.bias
+        stack = sine_jet_plain(t, bias, groups) if plain else SineJet.apply(t, bias, groups)
     for layer, w0 in zip(hidden, model.w0s[1:], strict=True):
         t = stack @ (w0 * layer.weight).T                      # (R, N, n): one matmul for all rows
         bias = None if layer.bias is None else w0 * layer.bias
@@ -95,6 +100,19 @@ def siren_jets(
     # Copies, not views: (N, c, ·) is small, and torch.compile mishandles outputs that are views of
     # intermediates (a wrong shape on replay, seen with torch 2.13).
     return value, out[1 : 1 + d].permute(1, 2, 0).contiguous(), out[1 + d :].permute(1, 2, 0).contiguous()
+
+
+def _input_jets(model: SIREN, x: torch.Tensor, groups: Groups) -> torch.Tensor:
+    """The first layer's inputs and their jets (1 + d + k, N, d + 1): the mapped coordinates (their
+    derivatives the constant map's, no second ones) and the front."""
+    d = x.shape[1]
+    scale = (2.0 / (model.hi - model.lo)).to(x.dtype)
+    mapped = 2.0 * (x - model.lo) / (model.hi - model.lo) - 1.0
+    eye = torch.eye(d, dtype=x.dtype, device=x.device)
+    rows = [mapped, *((eye[a] * scale).expand_as(x) for a in range(d)),
+            *(torch.zeros_like(x) for _ in groups)]
+    stack = torch.cat([torch.stack(rows), model.front.jets(x, groups)], dim=2)
+    return stack.to(model.linears[0].weight.dtype)
 
 
 class ForwardFields(Fields):

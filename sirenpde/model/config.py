@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import torch
@@ -50,9 +51,10 @@ class ModelConfig:
                              f" expected at most {MAX_HIDDEN_WEIGHTS:,}")
 
 
-def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN | AbstractAnsatz:
+def build_model(problem: Problem, config: ModelConfig, seed: int = 0, *,
+                front: Mapping | None = None) -> SIREN | AbstractAnsatz:
     """A SIREN sized for ``problem``, its inputs normalised by the domain's bounding box (wrapped in
-    the problem's closed-form ``ansatz``, if it has one).
+    the problem's closed-form ``ansatz``, if it has one); ``front``: the SIREN's (a march's choice).
 
     The initialisation is seeded without touching the global random state.
     """
@@ -61,7 +63,7 @@ def build_model(problem: Problem, config: ModelConfig, seed: int = 0) -> SIREN |
         torch.manual_seed(seed)
         network = SIREN(config.layers, problem.domain.dim, problem.channels, w0=config.w0,
                         w0_initial=first_frequency(problem, config), bias=config.bias,
-                        initializer=config.initializer, c=config.c, bounds=(lo, hi))
+                        initializer=config.initializer, c=config.c, bounds=(lo, hi), front=front)
     return network if problem.ansatz is None else problem.ansatz(network)
 
 

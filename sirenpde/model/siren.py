@@ -8,10 +8,12 @@ the paper's, which keeps the input of every sine distributed like N(0, 1) at any
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
+
+from .front import FrontDistance
 
 __all__ = ["SIREN", "Sine", "siren_uniform_", "INITIALIZERS"]
 
@@ -95,6 +97,8 @@ class SIREN(nn.Module):
         c: the constant of the uniform bound.
         bounds: optional ``(lo, hi)`` of the problem's bounding box; inputs are mapped affinely to
             [-1, 1]^d inside the model so the domain can be in any units.
+        front: optional arguments of a :class:`~sirenpde.model.front.FrontDistance`, fed to the
+            first layer as one more input after the d mapped ones (space-time inputs only).
 
     Shapes: input (N, d), output (N, c).
     """
@@ -111,6 +115,7 @@ class SIREN(nn.Module):
         c: float = 6,
         *,
         bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+        front: Mapping | None = None,
     ):
         super().__init__()
         widths = [int(w) for w in layers]
@@ -134,6 +139,10 @@ class SIREN(nn.Module):
         )
         self.w0s = [float(w0_initial)] + [float(w0)] * (len(widths) - 1)
         INITIALIZERS[initializer](list(self.linears), float(w0), float(w0_initial), float(c))
+        self.front = None if front is None else FrontDistance(**front)
+        if self.front is not None:  # one more input of the first layer, after the mapped coordinates
+            self.hparams["front"] = self.front.description
+            self.linears[0] = _widened(self.linears[0])
         lo, hi = _bounds_tensors(bounds, int(in_features))
         self.register_buffer("lo", lo)
         self.register_buffer("hi", hi)
@@ -147,8 +156,11 @@ class SIREN(nn.Module):
         return self.hparams["out_features"]
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Map physical points (N, d) from the bounding box to [-1, 1]^d."""
-        return (2.0 * (x - self.lo) / (self.hi - self.lo) - 1.0).to(self.linears[0].weight.dtype)
+        """Map physical points (N, d) from the bounding box to [-1, 1]^d (and append the front)."""
+        h = 2.0 * (x - self.lo) / (self.hi - self.lo) - 1.0
+        if self.front is not None:
+            h = torch.cat([h, self.front(x).to(h.dtype)], dim=1)
+        return h.to(self.linears[0].weight.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.normalize(x)
@@ -164,6 +176,19 @@ class SIREN(nn.Module):
             out.append(z)
             h = torch.sin(z)
         return out
+
+
+def _widened(first: nn.Linear) -> nn.Linear:
+    """``first`` with one more input column, of zeros: the network starts as the same function as
+    without the front, and training gives the front the weight it earns. (Drawn like the other
+    columns, it would add its frequency to theirs along the front's normal — a 1-D pulse's march,
+    where the front is ±x − t, fitted several times worse.)"""
+    wider = nn.Linear(first.in_features + 1, first.out_features, bias=first.bias is not None)
+    with torch.no_grad():
+        wider.weight.copy_(torch.cat([first.weight, torch.zeros_like(first.weight[:, :1])], dim=1))
+        if first.bias is not None:
+            wider.bias.copy_(first.bias)
+    return wider
 
 
 def _bounds_tensors(bounds, d: int) -> tuple[torch.Tensor, torch.Tensor]:

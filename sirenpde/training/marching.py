@@ -6,10 +6,12 @@ ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + B_k·N_k, (g_k, h
 u and u_t at t_k, so nothing the network does can break the join. Where the data leave most of the
 space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`): its points, its
 network's input box and B_k's cutoff; with an overlap, it is trained past t_{k+1} (it still hands
-over there). Each window is an ordinary run (:func:`~sirenpde.train`, the whole schedule), its
+over there), and its network is also given the wave front as an input (:mod:`sirenpde.model.front`,
+``window_front``). Each window is an ordinary run (:func:`~sirenpde.train`, the whole schedule), its
 network started from the previous window's — the same function of space, its first layer fitted
-to the new box (:func:`rebox`): a field one window later looks more like the field now than like
-a random one, and only rescaling the inputs would start from that field stretched.
+to the new box (:func:`~sirenpde.training.window_network.rebox`): a field one window later looks
+more like the field now than like a random one, and only rescaling the inputs would start from
+that field stretched.
 
 The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`,
 evaluated piecewise in time and stored with every window. Checkpoints resume inside a window: each
@@ -18,7 +20,6 @@ finished window is kept beside the checkpoint, the running one's checkpoint unde
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -32,7 +33,7 @@ from ..domains import SpaceTime, UniformSampler
 from ..domains.clipped import Clipped
 from ..domains.regions import Boundary, Interior, Region
 from ..model.ansatz import AnsatzFactory
-from ..model.config import ModelConfig, build_model
+from ..model.config import ModelConfig
 from ..model.marched import MarchedModel, WindowLift, WindowModel, earlier_windows, next_table, start_table
 from ..model.window_frame import Frame
 from ..results.atomic import atomic_path
@@ -40,9 +41,10 @@ from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
 from .point_pools import WindowPoints, draw_places
-from .reach import Reach, reaches, window_places, window_region
+from .reach import Reach, front_of, reaches, support, window_places, window_region
 from .run import Progress
 from .settings import TrainConfig, resolve_device
+from .window_network import window_model
 
 __all__ = ["march", "in_window", "window_edges"]
 
@@ -112,7 +114,9 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     device, dtype = resolve_device(config.device), config.torch_dtype()
     regions = marched_regions(problem)
     places = draw_places(problem, regions, config, device, dtype, salt=104_729)
-    reach = reaches(problem, places, initial, [edges[0], *ends])
+    found = support(problem, places, initial)
+    reach = reaches(problem, found, [edges[0], *ends])
+    front = front_of(problem, found, initial) if config.window_front and reach[0] is not None else None
     sampler = UniformSampler(generator=torch.Generator(device=device).manual_seed(config.seed + 104_731),
                              device=device, dtype=dtype)
     # Each region's places, their start tables and the reach they were drawn in, for the next window.
@@ -129,7 +133,7 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
         window = _window_problem(problem, edges[k], ends[k], reach[k], drawn,
                                  WindowLift(earlier_windows(networks, edges, initial, frames), k))
         finished = _finished_path(checkpointing, k)
-        model = _model(window, networks, model_config, config.seed)
+        model = window_model(window, networks, model_config, config.seed, front)
         if finished is not None and finished.exists():  # trained before an interruption
             model.network.load_state_dict(torch.load(finished, weights_only=True))
             solution = None
@@ -191,54 +195,6 @@ def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool)
     if reach is None:
         return Frame(t0, step, scale)
     return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi)
-
-
-def _model(window: Problem, networks: list[torch.nn.Module], config: ModelConfig,
-           seed: int) -> torch.nn.Module:
-    """The first window's model as configured; a later one's network the previous window's. Either
-    way its input box (the SIREN's ``lo``/``hi``) is :func:`light_cone_box` of the window — for a
-    network carried over, with its first layer changed so that it is the same function of space
-    (:func:`rebox`): the reach grows from window to window, and a network whose inputs were only
-    rescaled would start as the old field stretched."""
-    lo, hi = light_cone_box(window)
-    if not networks:
-        network = build_model(window, config, seed=seed)
-        with torch.no_grad():
-            network.network.lo.copy_(torch.as_tensor(lo)), network.network.hi.copy_(torch.as_tensor(hi))
-        return network
-    network = window.ansatz(copy.deepcopy(networks[-1]).requires_grad_(True))
-    rebox(network.network, lo, hi, window.domain.dim - 1)
-    return network
-
-
-def rebox(siren, lo: torch.Tensor, hi: torch.Tensor, kept: int) -> None:
-    """Give ``siren`` the input box [lo, hi], its first layer changed so that it is the same
-    function of its first ``kept`` inputs as before (the others are only mapped afresh): with x̂ the
-    normalised inputs, x̂_old = a·x̂_new + b, so W → W·diag(a) and the bias → bias + W·b."""
-    with torch.no_grad():
-        old_lo, old_hi = siren.lo.clone(), siren.hi.clone()
-        lo, hi = (torch.as_tensor(v, dtype=old_lo.dtype, device=old_lo.device) for v in (lo, hi))
-        a, b = (hi - lo) / (old_hi - old_lo), (lo + hi - old_lo - old_hi) / (old_hi - old_lo)
-        a[kept:], b[kept:] = 1, 0
-        first = siren.linears[0]
-        if first.bias is not None:  # without one, only the scale is kept (SIRENs here all have one)
-            first.bias += first.weight @ b.to(first.weight.dtype)
-        first.weight *= a.to(first.weight.dtype)
-        siren.lo.copy_(lo), siren.hi.copy_(hi)
-
-
-def light_cone_box(window: Problem) -> tuple[torch.Tensor, torch.Tensor]:
-    """The box a window's network maps to [−1, 1]: the domain's in space; in time, centred on the
-    window and as long as the space's widest side takes the fastest wave to cross, so that the light
-    cone is at 45° in the network's inputs and one first-layer frequency suits space and time
-    alike (the window itself, mapped to [−1, 1], would turn every spatial frequency into one
-    (width / c) / (t_{k+1} − t_k) times higher in time). Without a speed, the window's own box."""
-    lo, hi = (torch.as_tensor(b, dtype=torch.float64).clone() for b in window.domain.bounds())
-    if window.speed is None:
-        return lo, hi
-    middle, half = (lo[-1] + hi[-1]) / 2, float((hi[:-1] - lo[:-1]).max()) / 2 / window.speed
-    lo[-1], hi[-1] = middle - half, middle + half
-    return lo, hi
 
 
 def _in_window(callback, k: int, count: int, config: TrainConfig, before: float):

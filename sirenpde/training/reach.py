@@ -35,17 +35,26 @@ from ..domains.clipped import Clipped, EmptyPartError, in_box
 from ..domains.regions import Boundary, Interior, Region
 from ..domains.sampling import Sampler
 from ..model.exact_initial import InitialLift
+from ..model.front import parts
 from ..model.marched import free_flight, start_table
 from ..model.stored_values import as_channels
 from .point_pools import Places
 
-__all__ = ["Reach", "reaches", "window_region", "window_places", "RELATIVE", "BAND"]
+__all__ = ["Reach", "Support", "support", "reaches", "front_of", "window_region", "window_places", "RELATIVE",
+           "BAND", "FRONT_CELLS"]
 
 RELATIVE = 1e-4
 """Data below this fraction of their largest value count as none (a Gaussian's tails)."""
 
 BAND = 0.25
 """The cutoff band's width, as a fraction of the reach's extent along each axis."""
+
+FRONT_CELLS = 8
+"""The front's smoothing length ε: the smallest part of the support's size (its measure's d'-th root)
+over this."""
+
+CENTRE_NODES = 4096
+"""The nodes of the grid a part of the support's centre is measured on."""
 
 
 @dataclass(frozen=True)
@@ -64,19 +73,34 @@ class Reach:
         return in_box(x[:, :-1], self.lo, self.hi)
 
 
-def reaches(problem: Problem, places: Mapping[int, Places], initial: InitialLift,
-            edges: Sequence[float]) -> list[Reach | None]:
+@dataclass(frozen=True)
+class Support:
+    """Where the data are: spatial positions (M, d') of the pools' places where some datum is not
+    negligible, and the interior pools' spacing (a margin for what falls between places)."""
+
+    positions: torch.Tensor
+    spacing: float
+
+
+def support(problem: Problem, places: Mapping[int, Places], initial: InitialLift) -> Support | None:
+    """The data's :class:`Support`, measured on ``places`` (pools over the whole problem); ``None``
+    without a speed or where no datum is above :data:`RELATIVE` of its largest value."""
+    if problem.speed is None:
+        return None
+    positions, spacing = _support(problem, places, initial)
+    return None if positions is None else Support(positions, spacing)
+
+
+def reaches(problem: Problem, found: Support | None, edges: Sequence[float]) -> list[Reach | None]:
     """Each window's reach (see the module docstring) for windows with ``edges`` t_0 < … < t_K,
-    from ``places``, pools over the whole problem."""
+    around the data's support ``found``."""
     count = len(edges) - 1
     space = problem.domain.space
-    if problem.speed is None:
+    if found is None:
         return [None] * count
-    support, spacing = _support(problem, places, initial)
-    if support is None:
-        return [None] * count
+    positions, spacing = found.positions, found.spacing
     space_lo, space_hi = (np.asarray(b, float) for b in space.bounds())
-    found_lo, found_hi = support.min(dim=0).values.numpy(), support.max(dim=0).values.numpy()  # on the CPU
+    found_lo, found_hi = positions.min(dim=0).values.numpy(), positions.max(dim=0).values.numpy()  # CPU
     out: list[Reach | None] = []
     for k in range(count):
         grow = float(problem.speed) * (edges[k + 1] - edges[0]) + spacing
@@ -91,6 +115,38 @@ def reaches(problem: Problem, places: Mapping[int, Places], initial: InitialLift
                          tuple(band.tolist()), tuple(bool(c) for c in cut_lo),
                          tuple(bool(c) for c in cut_hi)))
     return out
+
+
+def front_of(problem: Problem, found: Support, initial: InitialLift) -> dict:
+    """The :class:`~sirenpde.model.front.FrontDistance` of a march around ``found`` (its scale
+    left to the network's box): a centre per connected part of the support (cells of twice the
+    places' spacing), and ε the smallest part's size (its measure's d'-th root) over
+    :data:`FRONT_CELLS`, at least the spacing."""
+    positions, spacing = found.positions.to(torch.float64), found.spacing
+    pieces = parts(positions, 2 * spacing)
+    width = max(spacing, min(m for _, m in pieces) ** (1 / positions.shape[1]) / FRONT_CELLS)
+    centres = [_centre(problem, initial, members) for members, _ in pieces]
+    return {"centers": centres, "width": width, "speed": float(problem.speed),
+            "start": float(problem.domain.t0)}
+
+
+def _centre(problem: Problem, initial: InitialLift, members: torch.Tensor) -> list[float]:
+    """A part's centre: the mean of the initial data's magnitude on a grid over the part's box
+    (random places would put a pulse's centre a tenth of its width off); its places' mean where
+    the initial data are zero there (a part that is a source's or a boundary value's)."""
+    lo, hi, spatial = members.min(dim=0).values, members.max(dim=0).values, members.shape[1]
+    count = max(2, round(CENTRE_NODES ** (1 / spatial)))
+    axes = [torch.linspace(float(a), float(b), count, dtype=torch.float64)
+            for a, b in zip(lo, hi, strict=True)]
+    grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, spatial)
+    at = torch.cat([grid, torch.full_like(grid[:, :1], problem.domain.t0)], dim=1)
+    size = as_channels(initial.value, at, 1).abs()[:, 0]
+    if initial.velocity is not None:
+        size = size + problem.domain.duration * as_channels(initial.velocity, at, 1).abs()[:, 0]
+    total = float(size.sum())
+    if not (total > 0 and math.isfinite(total)):
+        return members.mean(dim=0).tolist()
+    return ((size[:, None] * grid).sum(dim=0) / total).tolist()
 
 
 def _support(problem: Problem, places: Mapping[int, Places],

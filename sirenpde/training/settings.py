@@ -132,6 +132,9 @@ class TrainConfig:
             last one to the interval's end), so that the next window starts from a time its
             residual held on both sides of; the solution still switches windows at their edges.
             0 (the default): each window trained on itself.
+        window_front: where a march's data leave most of the space at rest, give each window's
+            network one more input, the distance to the data less the distance a wave has
+            travelled (see :mod:`sirenpde.model.front`). ``True`` by default.
     """
 
     steps: _Count = 2000
@@ -169,6 +172,7 @@ class TrainConfig:
     until: Annotated[Until | None, BeforeValidator(short_form)] = None
     windows: _AtLeastOne = 1
     window_overlap: Annotated[float, Field(ge=0, le=1)] = 0.0
+    window_front: bool = True
 
     def __post_init__(self) -> None:
         if self.adam_steps + self.lm_steps + self.lbfgs_steps == 0:
