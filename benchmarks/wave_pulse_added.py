@@ -2,7 +2,7 @@
 added.
 
     python benchmarks/wave_pulse_added.py --train 4
-    python benchmarks/wave_pulse_added.py --train 4 --training "window_front: false"
+    python benchmarks/wave_pulse_added.py --train 4 --training "window_front: true"
 
 The options are those of ``wave_pulse_windows.py``. At the end of window k + 1 the march's error
 against leapfrog on 801² nodes splits into what it inherited — leapfrog on 801² nodes from the

@@ -133,16 +133,16 @@ class SIREN(nn.Module):
             w0=float(w0), w0_initial=float(w0_initial), bias=bool(bias),
             initializer=initializer, c=float(c),
         )
-        sizes = [int(in_features), *widths, int(out_features)]
+        # The front (if any) is one more input of the first layer, after the mapped coordinates.
+        self.front = None if front is None else FrontDistance(**front)
+        if self.front is not None:
+            self.hparams["front"] = self.front.description
+        sizes = [int(in_features) + (self.front is not None), *widths, int(out_features)]
         self.linears = nn.ModuleList(
             nn.Linear(a, b, bias=bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.w0s = [float(w0_initial)] + [float(w0)] * (len(widths) - 1)
         INITIALIZERS[initializer](list(self.linears), float(w0), float(w0_initial), float(c))
-        self.front = None if front is None else FrontDistance(**front)
-        if self.front is not None:  # one more input of the first layer, after the mapped coordinates
-            self.hparams["front"] = self.front.description
-            self.linears[0] = _widened(self.linears[0])
         lo, hi = _bounds_tensors(bounds, int(in_features))
         self.register_buffer("lo", lo)
         self.register_buffer("hi", hi)
@@ -176,19 +176,6 @@ class SIREN(nn.Module):
             out.append(z)
             h = torch.sin(z)
         return out
-
-
-def _widened(first: nn.Linear) -> nn.Linear:
-    """``first`` with one more input column, of zeros: the network starts as the same function as
-    without the front, and training gives the front the weight it earns. (Drawn like the other
-    columns, it would add its frequency to theirs along the front's normal — a 1-D pulse's march,
-    where the front is ±x − t, fitted several times worse.)"""
-    wider = nn.Linear(first.in_features + 1, first.out_features, bias=first.bias is not None)
-    with torch.no_grad():
-        wider.weight.copy_(torch.cat([first.weight, torch.zeros_like(first.weight[:, :1])], dim=1))
-        if first.bias is not None:
-            wider.bias.copy_(first.bias)
-    return wider
 
 
 def _bounds_tensors(bounds, d: int) -> tuple[torch.Tensor, torch.Tensor]:
