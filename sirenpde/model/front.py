@@ -4,8 +4,8 @@ A wave from data that live on a small part of the space (a pulse) travels out fr
 speed c, so at time t its front lies where the distance d(x) to the data is c·(t − t₀). Along the
 front the field is nearly a function of that one number — a ring of one profile — but to a SIREN of
 x and t it is a curve that grows longer as it travels, and a network of fixed size draws it worse
-in every window of a march. Given ρ as an input, the first layer's sines can follow the ring with
-a handful of units. ρ is an input only: nothing forces the field to be a function of it.
+in every window of a march. Given ρ as an input, the first layer's sines can follow the ring
+directly. ρ is an input only: nothing forces the field to be a function of it.
 
 d is a smooth distance from the data, each connected part of their support held as one centre
 ``c_j`` (:func:`parts`): s_j = √(|x − c_j|² + ε²), d = −ε·log Σ_j exp(−s_j/ε) — a soft minimum,
@@ -34,7 +34,7 @@ class FrontDistance(nn.Module):
 
     Args:
         centers: the support's centres, (M, d') nested lists.
-        width: ε, the cover's cell width and the smoothing length.
+        width: ε, the smoothing length (of the square root and of the soft minimum).
         speed: c.
         start: t₀, when the waves leave the data.
         scale: L.
