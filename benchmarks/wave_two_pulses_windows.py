@@ -11,15 +11,13 @@ on a 201² grid.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
-from wave_pulse_windows import on_grid
+from wave_pulse_windows import on_grid, train_windows
 
 import sirenpde as sp
 from sirenpde.references.wave_fd import solve_wave_fd
-from sirenpde.training.errors import TrainingInterrupted
 
 FILE = Path(__file__).resolve().parents[1] / "problems" / "wave_two_pulses.yaml"
 
@@ -37,15 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     spec = sp.load_problem_file(FILE)
     count, t0, t1 = spec.training.windows, spec.problem.domain.t0, spec.problem.domain.t1
-    reports: list[str] = []
-    start = time.perf_counter()
-    try:
-        solution = sp.train(spec.problem, config=spec.training, model_config=spec.model,
-                            callback=lambda p: reports.append(p.window),
-                            stop=lambda: bool(reports) and reports[-1] == f"{args.train + 1}/{count}")
-    except TrainingInterrupted as stopped:
-        solution = stopped.solution
-    print(f"{args.train} of {count} windows trained in {time.perf_counter() - start:.1f} s")
+    solution = train_windows(spec, spec.problem, argparse.Namespace(train=args.train, windows=count))
     times = [t0 + (t1 - t0) * k / count for k in range(1, args.train + 1)]
     reference = solve_wave_fd((-1, -1), (1, 1), 801, t0, times[-1], pulses, keep=times)
     for t, points, u in on_grid(solution.model, times):

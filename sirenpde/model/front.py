@@ -59,9 +59,12 @@ class FrontDistance(nn.Module):
         return s, offset, torch.softmax(-s / self.width, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = self._distances(x[:, :-1])[0]
+        return self._rho(x, self._distances(x[:, :-1])[0])[:, None]
+
+    def _rho(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """ρ (N,) at points x from their distances s_j (N, M)."""
         d = -self.width * torch.logsumexp(-s / self.width, dim=1)
-        return ((d - self.speed * (x[:, -1] - self.start)) / self.scale)[:, None]
+        return (d - self.speed * (x[:, -1] - self.start)) / self.scale
 
     def jets(self, x: torch.Tensor, groups: Groups) -> torch.Tensor:
         """ρ, its derivatives along each axis and its grouped second derivatives (sums of pure ones
@@ -75,7 +78,7 @@ class FrontDistance(nn.Module):
         grad = (w[:, :, None] * grad_s).sum(1)                            # (N, d')
         pure_s = (1 - grad_s.square()) / s[:, :, None]
         pure = (w[:, :, None] * (pure_s - grad_s.square() / self.width)).sum(1) + grad.square() / self.width
-        rows = [self(x)[:, 0]]
+        rows = [self._rho(x, s)]
         rows += [grad[:, a] / self.scale for a in range(spatial)]
         rows.append(torch.full_like(rows[0], -self.speed / self.scale))   # ∂ρ/∂t
         rows += [sum((pure[:, a] for a in axes if a < spatial), torch.zeros_like(rows[0])) / self.scale
