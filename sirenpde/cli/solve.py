@@ -57,6 +57,8 @@ def _train_and_save(run, out: Path, args, job) -> int:
                                  stop=signals.requested, distributed=job)
     except TrainingInterrupted as stopped:
         progress.close()
+        if job is not None:  # every rank stopped at the same step, with its checkpoint written
+            job.stop()
         if not main_rank:
             return signals.code
         again = args.file + ("" if job is None else f" --nproc {job.world_size}")
@@ -74,7 +76,7 @@ def _train_and_save(run, out: Path, args, job) -> int:
         return EXIT_BAD_INPUT if isinstance(err, CheckpointError) else EXIT_FAILED
     progress.close()
     if job is not None:  # training is over: leave the process group before anything else, so that no
-        job.stop()       # rank exits with its communication threads still running (an abort at exit)
+        job.stop()       # rank exits while its communication threads still hold tensors (an abort)
     if not main_rank:
         return EXIT_OK  # rank 0 writes the result
     try:

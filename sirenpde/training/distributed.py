@@ -129,10 +129,17 @@ class Distributed:
         except RuntimeError as err:
             raise self.error(err) from err
 
-    @staticmethod
-    def stop() -> None:
-        """Leave the process group (at the end of a run)."""
+    def stop(self) -> None:
+        """Leave the process group (at the end of a run), once every rank is done with it.
+
+        Gloo's worker threads release a finished collective's tensors after the caller has moved on;
+        a release that falls in the interpreter's shutdown aborts the process ("terminate called
+        without an active exception"). The barrier is ordered after every earlier collective and
+        hands them back while the interpreter is alive. The threads themselves outlive
+        ``destroy_process_group`` (DDP keeps the group referenced), so this matters.
+        """
         if dist.is_initialized():
+            self._collective(dist.barrier)
             dist.destroy_process_group()
 
 
