@@ -93,6 +93,8 @@ def test_a_march_on_a_reach_gives_its_windows_the_front_and_stores_it(tmp_path):
     first, second = solution.model.networks
     assert first.front is not None and second.front.description == first.front.description
     assert first.front.width > 0 and first.front.speed == 1.0 and first.front.start == 0.0
+    # One pulse is one part, however the random places fall: a single centre, at the pulse's.
+    assert first.front.centers.shape == (1, 1) and abs(float(first.front.centers[0, 0])) < 1e-3
     sp.save(solution, tmp_path / "f.h5", resolution=[17, 5])
     back = sp.load(tmp_path / "f.h5")
     x = torch.rand(300, 2) * torch.tensor([2.0, 0.2]) - torch.tensor([1.0, 0.0])

@@ -53,6 +53,9 @@ FRONT_CELLS = 8
 """The front's smoothing length ε: the smallest part of the support's size (its measure's d'-th root)
 over this."""
 
+JOIN_PLACES = 16
+"""Places a cell holds on average where the support's connected parts are found."""
+
 CENTRE_NODES = 4096
 """The nodes of the grid a part of the support's centre is measured on."""
 
@@ -119,12 +122,21 @@ def reaches(problem: Problem, found: Support | None, edges: Sequence[float]) -> 
 
 def front_of(problem: Problem, found: Support, initial: InitialLift) -> dict:
     """The :class:`~sirenpde.model.front.FrontDistance` of a march around ``found`` (its scale
-    left to the network's box): a centre per connected part of the support (cells of twice the
-    places' spacing), and ε the smallest part's size (its measure's d'-th root) over
-    :data:`FRONT_CELLS`, at least the spacing."""
+    left to the network's box): a centre per connected part of the support (cells of
+    :data:`JOIN_PLACES` places, at least twice the places' spacing wide), and ε the smallest part's
+    size (its measure's d'-th root, on cells twice the spacing wide) over :data:`FRONT_CELLS`, at
+    least the spacing."""
     positions, spacing = found.positions.to(torch.float64), found.spacing
-    pieces = parts(positions, 2 * spacing)
-    width = max(spacing, min(m for _, m in pieces) ** (1 / positions.shape[1]) / FRONT_CELLS)
+    spatial = positions.shape[1]
+    # Random places leave gaps: joined on cells of 2× their spacing, a 1-D support falls apart at
+    # every cell that drew none (one in e² ≈ 7.4), into dozens of parts. Cells that hold
+    # JOIN_PLACES places on average are empty once in e^16; each part is still measured on the
+    # finer cells, so that ε does not grow with the coarse ones.
+    pieces = parts(positions, spacing * max(2.0, JOIN_PLACES ** (1 / spatial)))
+    fine = 2 * spacing
+    measures = [len(torch.unique(torch.floor(members / fine).long(), dim=0)) * fine**spatial
+                for members, _ in pieces]
+    width = max(spacing, min(measures) ** (1 / spatial) / FRONT_CELLS)
     centres = [_centre(problem, initial, members) for members, _ in pieces]
     return {"centers": centres, "width": width, "speed": float(problem.speed),
             "start": float(problem.domain.t0)}
