@@ -184,3 +184,18 @@ def test_ctrl_c_stops_every_rank_after_its_step_with_a_checkpoint(tmp_path):
     with h5py.File(tmp_path / "p.h5") as f:
         assert not bool(f.attrs["complete"])
     assert checkpoint.exists()
+
+
+def test_a_job_names_the_killed_rank_even_when_its_peer_failed_first_by_the_agents_clock(capsys):
+    from types import SimpleNamespace
+
+    from sirenpde.cli.launch import _exit_code
+
+    # Rank 0 lost its peer and exited with an error; the agent timed that before rank 1's SIGKILL.
+    failures = {0: SimpleNamespace(exitcode=1, timestamp=100), 1: SimpleNamespace(exitcode=-9, timestamp=101)}
+    err = SimpleNamespace(failures=failures, get_first_failure=lambda: (0, failures[0]))
+    assert _exit_code(err, 2, "p.yaml") == 1
+    assert "rank 1 of the 2-process job was killed (SIGKILL)" in capsys.readouterr().err
+    plain = {0: SimpleNamespace(exitcode=3, timestamp=100), 1: SimpleNamespace(exitcode=1, timestamp=101)}
+    err = SimpleNamespace(failures=plain, get_first_failure=lambda: (0, plain[0]))
+    assert _exit_code(err, 2, "p.yaml") == 3 and capsys.readouterr().err == ""

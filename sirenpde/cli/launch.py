@@ -49,8 +49,15 @@ def launch(nproc: int, argv: list[str], file: str) -> int:
 
 
 def _exit_code(err, nproc: int, file: str) -> int:
-    """The first failed rank's code; a line on stderr when it died without saying why (a signal)."""
-    rank, failure = err.get_first_failure()  # the earliest: the others were stopped because of it
+    """The failed rank's code; a line on stderr when it died without saying why (a signal)."""
+    # A rank killed by a signal is the cause: its peers fail after it, on the broken connection,
+    # but the agent may see both in one poll and time the peer's exit first.
+    killed = {r: f for r, f in err.failures.items() if f.exitcode < 0}
+    if killed:
+        rank = min(killed, key=lambda r: killed[r].timestamp)
+        failure = killed[rank]
+    else:
+        rank, failure = err.get_first_failure()  # the earliest: the others were stopped because of it
     code = failure.exitcode
     if code < 0:  # killed by a signal: it could not say anything itself
         import signal
