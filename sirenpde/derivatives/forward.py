@@ -107,9 +107,8 @@ def _input_jets(model: SIREN, x: torch.Tensor, groups: Groups) -> torch.Tensor:
     derivatives the constant map's, no second ones) and the front."""
     d = x.shape[1]
     scale = (2.0 / (model.hi - model.lo)).to(x.dtype)
-    mapped = 2.0 * (x - model.lo) / (model.hi - model.lo) - 1.0
     eye = torch.eye(d, dtype=x.dtype, device=x.device)
-    rows = [mapped, *((eye[a] * scale).expand_as(x) for a in range(d)),
+    rows = [model.mapped(x), *((eye[a] * scale).expand_as(x) for a in range(d)),
             *(torch.zeros_like(x) for _ in groups)]
     stack = torch.cat([torch.stack(rows), model.front.jets(x, groups)], dim=2)
     return stack.to(model.linears[0].weight.dtype)

@@ -155,9 +155,13 @@ class SIREN(nn.Module):
     def out_features(self) -> int:
         return self.hparams["out_features"]
 
+    def mapped(self, x: torch.Tensor) -> torch.Tensor:
+        """Physical points (N, d) mapped affinely from the bounding box to [-1, 1]^d, in x's dtype."""
+        return 2.0 * (x - self.lo) / (self.hi - self.lo) - 1.0
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Map physical points (N, d) from the bounding box to [-1, 1]^d (and append the front)."""
-        h = 2.0 * (x - self.lo) / (self.hi - self.lo) - 1.0
+        """The first layer's input: :meth:`mapped` (and the front appended), in its dtype."""
+        h = self.mapped(x)
         if self.front is not None:
             h = torch.cat([h, self.front(x).to(h.dtype)], dim=1)
         return h.to(self.linears[0].weight.dtype)
