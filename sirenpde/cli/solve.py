@@ -37,8 +37,24 @@ def solve(args) -> int:
             return launch(args.nproc, _worker_argv(args), args.file)
     elif not checked_on_rank0(job, resolve_device(run.training.device),
                               lambda: run.check_output(out, args.force, args.resume)):
-        return EXIT_BAD_INPUT  # rank 0 said why
-    return _train_and_save(run, out, args, job)
+        _leave(EXIT_BAD_INPUT)  # rank 0 said why
+    code = _train_and_save(run, out, args, job)
+    if job is not None:
+        _leave(code)
+    return code
+
+
+def _leave(code: int) -> None:
+    """End a worker of a job now, its output flushed and its files closed, without the interpreter's
+    shutdown: Gloo's threads may still be releasing a collective's tensors, and a release during
+    shutdown aborts the process ("terminate called without an active exception"), turning a
+    finished run into a failed job. A barrier before leaving the process group made it rarer, not
+    impossible."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _train_and_save(run, out: Path, args, job) -> int:

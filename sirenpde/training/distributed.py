@@ -134,9 +134,9 @@ class Distributed:
 
         Gloo's worker threads release a finished collective's tensors after the caller has moved on;
         a release that falls in the interpreter's shutdown aborts the process ("terminate called
-        without an active exception"). The barrier is ordered after every earlier collective and
-        hands them back while the interpreter is alive. The threads themselves outlive
-        ``destroy_process_group`` (DDP keeps the group referenced), so this matters.
+        without an active exception"), and the threads outlive ``destroy_process_group`` (DDP keeps
+        the group referenced). The barrier, ordered after every earlier collective, makes that rare;
+        ``sirenpde solve`` also ends its workers without the shutdown (``cli.solve._leave``).
         """
         if dist.is_initialized():
             self._collective(dist.barrier)
