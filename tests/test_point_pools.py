@@ -11,7 +11,15 @@ from sirenpde.domains import Disk, UniformSampler
 from sirenpde.domains.regions import Boundary, Interior
 from sirenpde.model.hard_dirichlet import dirichlet_ansatz
 from sirenpde.model.lifted import LIFT, lift_jets
-from sirenpde.training.point_pools import MIN_POOL, LiftPoints, with_lift_pools
+from sirenpde.model.marched import START
+from sirenpde.training.point_pools import (
+    CONE_SHARE,
+    MIN_POOL,
+    LiftPoints,
+    Places,
+    WindowPoints,
+    with_lift_pools,
+)
 
 SQUARE_MINUS_DISK = """problem: poisson
 domain:
@@ -73,3 +81,20 @@ def test_a_pool_is_drawn_the_same_way_for_the_same_seed(region):
     first, second = (with_lift_pools(problem, sp.TrainConfig(seed=3), torch.device("cpu"), torch.float32)
                      for _ in range(2))
     assert torch.equal(first.constraints[0].region.places.x, second.constraints[0].region.places.x)
+
+
+def test_a_window_draws_its_share_of_points_from_the_light_cone_and_the_rest_anywhere():
+    box = sp.SpaceTime(sp.Box((0.0,), (1.0,)), 0.0, 1.0)
+    x = torch.zeros(1000, 2, dtype=torch.float64)
+    x[:, 0] = torch.linspace(0, 1, 1000, dtype=torch.float64)
+    table = x[:, :1, None].clone()  # each place's row names its place
+    cone = torch.nonzero(x[:, 0] < 0.1).flatten()  # a tenth of the places
+    points = WindowPoints(Places(Interior(box), x, None), 0.2, 0.3, table, cone)
+    drawn, _, data = points.draw(20000, _sampler())
+    torch.testing.assert_close(data[START][:, 0, 0], drawn[:, 0])  # rows travel with their places
+    assert bool(((drawn[:, 1] >= 0.2) & (drawn[:, 1] <= 0.3)).all())
+    share = float((drawn[:, 0] < 0.1).double().mean())
+    assert abs(share - (CONE_SHARE + (1 - CONE_SHARE) * 0.1)) < 0.02  # the cone's share, a tenth of the rest
+    assert len(torch.unique(drawn[:, 0])) > 950  # every place can still be drawn
+    plain, _, _ = WindowPoints(Places(Interior(box), x, None), 0.2, 0.3, table).draw(20000, _sampler())
+    assert abs(float((plain[:, 0] < 0.1).double().mean()) - 0.1) < 0.02

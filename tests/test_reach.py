@@ -17,7 +17,7 @@ from sirenpde.model.marched import START, MarchedModel, WindowLift, earlier_wind
 from sirenpde.model.siren import SIREN
 from sirenpde.model.window_frame import Frame, cutoff
 from sirenpde.training.point_pools import draw_places
-from sirenpde.training.reach import reaches, support, window_places, window_region
+from sirenpde.training.reach import light_cone, reaches, support, window_places, window_region
 
 WIDTH2 = 0.004  # 2σ² of the 1-D pulse
 
@@ -114,6 +114,21 @@ def test_each_windows_places_carry_the_same_jets_as_the_walked_back_windows():
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-10)
         windows = earlier_windows(networks[:k + 1], edges, initial, frames)
         state = (places, next_table(table, windows, k, places.x), found[k])
+
+
+def test_the_light_cone_holds_the_places_the_wave_can_reach_by_then():
+    problem = _pulse()
+    whole = _whole_places(problem)
+    found = support(problem, whole, problem.ansatz.part)
+    x = next(pool.x for pool in whole.values() if isinstance(pool.region, Interior))
+    extent = math.sqrt(WIDTH2 * math.log(1e4))  # where the pulse falls to 1e-4 of its height
+    for elapsed in (0.05, 0.2):
+        inside = torch.zeros(len(x), dtype=torch.bool)
+        inside[light_cone(x, found, 2.0, elapsed)] = True
+        r = x[:, 0].abs()
+        assert bool(inside[r < extent + 2 * elapsed].all())  # the speed is 2
+        assert not bool(inside[r > extent + 2 * elapsed + 2 * found.spacing].any())
+        assert 0 < int(inside.sum()) < len(x)
 
 
 def test_a_boundary_part_outside_the_reach_gets_no_places():

@@ -41,7 +41,7 @@ from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
 from .point_pools import WindowPoints, draw_places
-from .reach import Reach, front_of, reaches, support, window_places, window_region
+from .reach import Reach, front_of, light_cone, reaches, support, window_places, window_region
 from .run import Progress
 from .settings import TrainConfig, resolve_device
 from .window_network import window_model
@@ -130,7 +130,9 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
                                     len(places[key].x), sampler, initial, state[key], reach[k])
                  for key, region in regions.items()}
         frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None))
-        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn,
+        cones = {key: light_cone(pool.x, found, float(problem.speed), ends[k] - edges[0])
+                 for key, (pool, _) in drawn.items()} if reach[k] is not None else {}
+        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn, cones,
                                  WindowLift(earlier_windows(networks, edges, initial, frames), k))
         finished = _finished_path(checkpointing, k)
         model = window_model(window, networks, model_config, config.seed, front)
@@ -173,10 +175,11 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
 
 
 def _window_problem(problem: Problem, t0: float, t1: float, reach: Reach | None, drawn: Mapping,
-                    lift: WindowLift) -> Problem:
+                    cones: Mapping, lift: WindowLift) -> Problem:
     """The problem on the window's reach × [t0, t1], its terms drawing from the ``drawn`` places
-    (a term whose region has none is left out) with the window's ``lift``."""
-    points = {key: WindowPoints(pool, t0, t1, table) if len(pool.x) else None
+    (a term whose region has none is left out), partly from their ``cones``, with the window's
+    ``lift``."""
+    points = {key: WindowPoints(pool, t0, t1, table, cones.get(key)) if len(pool.x) else None
               for key, (pool, table) in drawn.items()}
     space = None if reach is None else Clipped(problem.domain.space, reach.lo, reach.hi)
     return in_window(problem, t0, t1, AnsatzFactory(WindowModel, lift), points, space)

@@ -31,11 +31,16 @@ from ..model.lifted import LIFT, AbstractLift, lift_table
 from ..model.marched import START
 from .settings import TrainConfig
 
-__all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "draw_places",
+__all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "CONE_SHARE", "draw_places",
            "with_lift_pools"]
 
 POOL_FACTOR = 16  # places per point a step: a fresh-looking batch every step, a table cheap to build
 MIN_POOL = 4096
+CONE_SHARE = 0.5
+"""The share of a window's points drawn from the places its wave can reach (its light cone), the rest
+uniform over all its places: nowhere less than half the uniform density — the points ahead of the
+wave keep the network quiet there — and inside the cone up to twice it, where a reach's box, cut
+square and widened by its cutoff band, is mostly ahead of a round front."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,32 +121,55 @@ def with_lift_pools(problem: Problem, config: TrainConfig, device: torch.device,
     return dataclasses.replace(problem, constraints=tuple(constraints))
 
 
+def _index(u: torch.Tensor, count: int) -> torch.Tensor:
+    """Indices into ``count`` rows from uniform numbers u (N,) in [0, 1)."""
+    return (u * count).long().clamp(min=0, max=count - 1)
+
+
 def _rows(u: torch.Tensor):
     """Rows of a pool's tensors picked by the uniform numbers in u's first column, in u's dtype
     and on its device (like any region's points)."""
     def rows(values: torch.Tensor) -> torch.Tensor:
-        index = (u[:, 0] * len(values)).long().clamp(max=len(values) - 1).to(values.device)
-        return values[index].to(dtype=u.dtype, device=u.device)
+        return _picked(_index(u[:, 0], len(values)), u)(values)
+    return rows
+
+
+def _picked(index: torch.Tensor, u: torch.Tensor):
+    """Rows ``index`` (N,) of a pool's tensors, in u's dtype and on its device."""
+    def rows(values: torch.Tensor) -> torch.Tensor:
+        return values[index.to(values.device)].to(dtype=u.dtype, device=u.device)
     return rows
 
 
 @dataclass(frozen=True, eq=False)
 class WindowPoints(_Pooled):
     """Points of one window: places from ``places``, times uniform in [t0, t1], each with its row of
-    the window's start ``table`` (P, c, k) as ``data[START]``."""
+    the window's start ``table`` (P, c, k) as ``data[START]``. With ``cone`` (indices of the places
+    the wave can reach by t1), :data:`CONE_SHARE` of the points come from those places."""
 
     places: Places
     t0: float
     t1: float
     table: torch.Tensor
+    cone: torch.Tensor | None = None
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
                                                         Mapping[str, torch.Tensor]]:
         u = sampler.unit(n, 2)
-        rows = _rows(u)
+        rows = _picked(self._index(u[:, 0]), u)
         x = torch.cat([rows(self.places.x)[:, :-1], self.t0 + (self.t1 - self.t0) * u[:, 1:]], dim=1)
         normals = None if self.places.normals is None else rows(self.places.normals)
         return x, normals, {START: rows(self.table)}
+
+    def _index(self, u: torch.Tensor) -> torch.Tensor:
+        """The places' indices for uniform numbers u (N,): below CONE_SHARE one of the cone's
+        (u rescaled to [0, 1)), above it any place's."""
+        count = len(self.places.x)
+        if self.cone is None or not len(self.cone) or len(self.cone) == count:
+            return _index(u, count)
+        anywhere = _index((u - CONE_SHARE) / (1 - CONE_SHARE), count)
+        in_cone = self.cone.to(u.device)[_index(u / CONE_SHARE, len(self.cone))]
+        return torch.where(u < CONE_SHARE, in_cone, anywhere)
 
     def describe(self) -> str:
         return f"{self.places.region.describe()} in t ∈ [{self.t0:g}, {self.t1:g}]"

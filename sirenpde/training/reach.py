@@ -40,8 +40,8 @@ from ..model.marched import free_flight, start_table
 from ..model.stored_values import as_channels
 from .point_pools import Places
 
-__all__ = ["Reach", "Support", "support", "reaches", "front_of", "window_region", "window_places", "RELATIVE",
-           "BAND", "FRONT_CELLS"]
+__all__ = ["Reach", "Support", "support", "reaches", "front_of", "window_region", "window_places",
+           "light_cone", "RELATIVE", "BAND", "FRONT_CELLS"]
 
 RELATIVE = 1e-4
 """Data below this fraction of their largest value count as none (a Gaussian's tails)."""
@@ -194,6 +194,17 @@ def _above(size: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     if not (largest > 0 and math.isfinite(largest)):
         return x[:0, :-1]
     return x[size > RELATIVE * largest, :-1]
+
+
+def light_cone(x: torch.Tensor, found: Support, speed: float, elapsed: float) -> torch.Tensor:
+    """The indices (K,) of the places x (N, d' + 1) within speed·elapsed of the support (and its
+    spacing, a margin for what falls between places): where the wave can be ``elapsed`` after the
+    start. Compared in chunks, so that the distances held at once stay about 4M."""
+    positions = found.positions.to(device=x.device, dtype=x.dtype)
+    radius = speed * elapsed + found.spacing
+    chunk = max(1, 2**22 // max(1, len(positions)))
+    near = [torch.cdist(part[:, :-1], positions).amin(dim=1) <= radius for part in x.split(chunk)]
+    return torch.nonzero(torch.cat(near) if near else x.new_zeros(0, dtype=torch.bool)).flatten()
 
 
 def window_region(region: Region, reach: Reach | None, t0: float, t1: float) -> Region:
