@@ -3,6 +3,7 @@ over several seeds: the comparison behind the front being off by default.
 
     python benchmarks/wave_1d_front.py                   # seeds 0 … 7
     python benchmarks/wave_1d_front.py --seeds 0 1 --windows 4
+    python benchmarks/wave_1d_front.py --cone-share 0    # all points uniform over the reach
 
 u_tt = u_xx on [−1, 1] × [0, 0.2], u = exp(−x²/0.004) at rest, u = 0 at x = ±1 (never reached);
 exact u = (g(x − t) + g(x + t))/2. A 16×16 SIREN per window, 300 Adam + 20 Levenberg–Marquardt
@@ -18,6 +19,7 @@ import statistics
 import torch
 
 import sirenpde as sp
+import sirenpde.training.point_pools as point_pools
 from sirenpde.domains import Box
 
 WIDTH2 = 0.004  # 2σ²
@@ -47,7 +49,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)))
     parser.add_argument("--windows", type=int, default=2)
+    parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
+                        help="the share of each window's points drawn from its light cone (0: all"
+                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
     args = parser.parse_args()
+    point_pools.CONE_SHARE = args.cone_share
     columns: dict[str, list[float]] = {"no front": [], "front": []}
     for seed in args.seeds:
         for name in columns:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import sirenpde as sp
+import sirenpde.training.point_pools as point_pools
 from sirenpde.references.wave_fd import solve_wave_fd
 from sirenpde.sampling.strategies import RAD
 from sirenpde.training.errors import TrainingInterrupted
@@ -54,10 +55,15 @@ def setting_arguments(parser: argparse.ArgumentParser, train: int, training: str
     parser.add_argument("--model", default=model, help="model keys, e.g. 'layers: [32, 32, 32]'")
     parser.add_argument("--pde-points", type=int, default=0,
                         help="the PDE term's points per step (default: the file's 4000)")
+    parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
+                        help="the share of each window's points drawn from its light cone (0: all"
+                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
 
 
 def pulse_spec(args: argparse.Namespace):
-    """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args``."""
+    """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args`` (and
+    its light cone's share of the points)."""
+    point_pools.CONE_SHARE = args.cone_share
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
     physics = PHYSICS

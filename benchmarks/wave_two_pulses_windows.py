@@ -3,6 +3,7 @@ window's end against leapfrog finite differences.
 
     python benchmarks/wave_two_pulses_windows.py --train 1
     python benchmarks/wave_two_pulses_windows.py --train 1 --training "window_front: true"
+    python benchmarks/wave_two_pulses_windows.py --train 1 --cone-share 0   # all points uniform
 
 The file's settings throughout (twelve windows, the rest chosen from the problem), with the
 ``--training`` keys added to its ``training`` mapping; training stops
@@ -19,6 +20,7 @@ import numpy as np
 from wave_pulse_windows import on_grid, train_windows
 
 import sirenpde as sp
+import sirenpde.training.point_pools as point_pools
 from sirenpde.references.wave_fd import solve_wave_fd
 
 FILE = Path(__file__).resolve().parents[1] / "problems" / "wave_two_pulses.yaml"
@@ -35,7 +37,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
     parser.add_argument("--training", default="", help="more training keys, e.g. 'window_front: true'")
+    parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
+                        help="the share of each window's points drawn from its light cone (0: all"
+                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
     args = parser.parse_args()
+    point_pools.CONE_SHARE = args.cone_share
     text = FILE.read_text()
     if args.training:  # the file's one-line mapping, `training: {windows: 12}`, with the keys added
         line = next(x for x in text.splitlines() if x.startswith("training: {") and x.endswith("}"))

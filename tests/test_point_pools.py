@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import sirenpde as sp
+import sirenpde.training.point_pools as point_pools
 from sirenpde.domains import Disk, UniformSampler
 from sirenpde.domains.regions import Boundary, Interior
 from sirenpde.model.hard_dirichlet import dirichlet_ansatz
@@ -83,7 +84,7 @@ def test_a_pool_is_drawn_the_same_way_for_the_same_seed(region):
     assert torch.equal(first.constraints[0].region.places.x, second.constraints[0].region.places.x)
 
 
-def test_a_window_draws_its_share_of_points_from_the_light_cone_and_the_rest_anywhere():
+def test_a_window_draws_its_share_of_points_from_the_light_cone_and_the_rest_anywhere(monkeypatch):
     box = sp.SpaceTime(sp.Box((0.0,), (1.0,)), 0.0, 1.0)
     x = torch.zeros(1000, 2, dtype=torch.float64)
     x[:, 0] = torch.linspace(0, 1, 1000, dtype=torch.float64)
@@ -98,3 +99,7 @@ def test_a_window_draws_its_share_of_points_from_the_light_cone_and_the_rest_any
     assert len(torch.unique(drawn[:, 0])) > 950  # every place can still be drawn
     plain, _, _ = WindowPoints(Places(Interior(box), x, None), 0.2, 0.3, table).draw(20000, _sampler())
     assert abs(float((plain[:, 0] < 0.1).double().mean()) - 0.1) < 0.02
+    for share, expected in ((0.0, 0.1), (1.0, 1.0)):  # none from the cone as such; all from it
+        monkeypatch.setattr(point_pools, "CONE_SHARE", share)
+        drawn, _, _ = points.draw(20000, _sampler())
+        assert abs(float((drawn[:, 0] < 0.1).double().mean()) - expected) < 0.02

@@ -163,13 +163,14 @@ class WindowPoints(_Pooled):
 
     def _index(self, u: torch.Tensor) -> torch.Tensor:
         """The places' indices for uniform numbers u (N,): below CONE_SHARE one of the cone's
-        (u rescaled to [0, 1)), above it any place's."""
-        count = len(self.places.x)
-        if self.cone is None or not len(self.cone) or len(self.cone) == count:
+        (u rescaled to [0, 1)), above it any place's (a share of 0: any place's, of 1: the cone's)."""
+        count, share = len(self.places.x), min(CONE_SHARE, 1.0)
+        if self.cone is None or not len(self.cone) or len(self.cone) == count or share <= 0:
             return _index(u, count)
-        anywhere = _index((u - CONE_SHARE) / (1 - CONE_SHARE), count)
-        in_cone = self.cone.to(u.device)[_index(u / CONE_SHARE, len(self.cone))]
-        return torch.where(u < CONE_SHARE, in_cone, anywhere)
+        in_cone = self.cone.to(u.device)[_index(u / share, len(self.cone))]
+        if share == 1:
+            return in_cone
+        return torch.where(u < share, in_cone, _index((u - share) / (1 - share), count))
 
     def describe(self) -> str:
         return f"{self.places.region.describe()} in t ∈ [{self.t0:g}, {self.t1:g}]"
