@@ -17,9 +17,9 @@ import argparse
 import statistics
 
 import torch
+from wave_pulse_windows import cone_share_argument, use_cone_share
 
 import sirenpde as sp
-import sirenpde.training.point_pools as point_pools
 from sirenpde.domains import Box
 
 WIDTH2 = 0.004  # 2σ²
@@ -49,11 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)))
     parser.add_argument("--windows", type=int, default=2)
-    parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
-                        help="the share of each window's points drawn from its light cone (0: all"
-                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
+    cone_share_argument(parser)
     args = parser.parse_args()
-    point_pools.CONE_SHARE = args.cone_share
+    use_cone_share(args)
     columns: dict[str, list[float]] = {"no front": [], "front": []}
     for seed in args.seeds:
         for name in columns:

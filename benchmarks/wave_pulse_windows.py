@@ -55,9 +55,20 @@ def setting_arguments(parser: argparse.ArgumentParser, train: int, training: str
     parser.add_argument("--model", default=model, help="model keys, e.g. 'layers: [32, 32, 32]'")
     parser.add_argument("--pde-points", type=int, default=0,
                         help="the PDE term's points per step (default: the file's 4000)")
+    cone_share_argument(parser)
+
+
+def cone_share_argument(parser: argparse.ArgumentParser) -> None:
+    """``--cone-share``: the share of each window's points from its light cone, set by
+    :func:`use_cone_share`."""
     parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
                         help="the share of each window's points drawn from its light cone (0: all"
                              f" uniform over the reach; default {point_pools.CONE_SHARE})")
+
+
+def use_cone_share(args: argparse.Namespace) -> None:
+    """Draw every march's points with ``args.cone_share`` of them from the light cone."""
+    use_cone_share(args)
 
 
 def pulse_spec(args: argparse.Namespace):

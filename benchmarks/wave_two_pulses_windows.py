@@ -17,10 +17,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from wave_pulse_windows import on_grid, train_windows
+from wave_pulse_windows import cone_share_argument, on_grid, train_windows, use_cone_share
 
 import sirenpde as sp
-import sirenpde.training.point_pools as point_pools
 from sirenpde.references.wave_fd import solve_wave_fd
 
 FILE = Path(__file__).resolve().parents[1] / "problems" / "wave_two_pulses.yaml"
@@ -37,11 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
     parser.add_argument("--training", default="", help="more training keys, e.g. 'window_front: true'")
-    parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
-                        help="the share of each window's points drawn from its light cone (0: all"
-                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
+    cone_share_argument(parser)
     args = parser.parse_args()
-    point_pools.CONE_SHARE = args.cone_share
+    use_cone_share(args)
     text = FILE.read_text()
     if args.training:  # the file's one-line mapping, `training: {windows: 12}`, with the keys added
         line = next(x for x in text.splitlines() if x.startswith("training: {") and x.endswith("}"))
