@@ -8,7 +8,7 @@ u_tt = Δu on [−1, 1]² × [0, 0.2], u(x, 0) = exp(−(x − 0.3)²/(2·1e-3) 
 u_t = 0, u = 0 on the edge (never reached); four windows with the front as an input, everything
 else chosen from the problem. "Without" sets ``CONE_SHARE`` to 0: every point uniform over the
 reach, as before the cone. Errors are relative L2 on a 201² grid at each window's end, against
-leapfrog on 1601² nodes (on 801², its own error at t = 0.2 is of the march's size).
+leapfrog on 1601² nodes.
 """
 
 from __future__ import annotations

@@ -68,13 +68,13 @@ def cone_share_argument(parser: argparse.ArgumentParser) -> None:
 
 def use_cone_share(args: argparse.Namespace) -> None:
     """Draw every march's points with ``args.cone_share`` of them from the light cone."""
-    use_cone_share(args)
+    point_pools.CONE_SHARE = args.cone_share
 
 
 def pulse_spec(args: argparse.Namespace):
     """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args`` (and
     its light cone's share of the points)."""
-    point_pools.CONE_SHARE = args.cone_share
+    use_cone_share(args)
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
     physics = PHYSICS
