@@ -95,7 +95,8 @@ class LiftPoints(_Pooled):
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
                                                         Mapping[str, torch.Tensor]]:
-        rows = _rows(sampler.unit(n, 1))
+        u = sampler.unit(n, 1)
+        rows = _picked(_index(u[:, 0], len(self.places.x)), u)
         normals = None if self.places.normals is None else rows(self.places.normals)
         return rows(self.places.x), normals, {LIFT: rows(self.table)}
 
@@ -126,16 +127,9 @@ def _index(u: torch.Tensor, count: int) -> torch.Tensor:
     return (u * count).long().clamp(min=0, max=count - 1)
 
 
-def _rows(u: torch.Tensor):
-    """Rows of a pool's tensors picked by the uniform numbers in u's first column, in u's dtype
-    and on its device (like any region's points)."""
-    def rows(values: torch.Tensor) -> torch.Tensor:
-        return _picked(_index(u[:, 0], len(values)), u)(values)
-    return rows
-
-
 def _picked(index: torch.Tensor, u: torch.Tensor):
-    """Rows ``index`` (N,) of a pool's tensors, in u's dtype and on its device."""
+    """Rows ``index`` (N,) of a pool's tensors, in the dtype and on the device of the uniform
+    numbers u that picked them (like any region's points)."""
     def rows(values: torch.Tensor) -> torch.Tensor:
         return values[index.to(values.device)].to(dtype=u.dtype, device=u.device)
     return rows

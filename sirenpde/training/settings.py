@@ -135,7 +135,8 @@ class TrainConfig:
         window_front: where a march's data leave most of the space at rest, give each window's
             network one more input, the distance to the data less the distance a wave has
             travelled (see :mod:`sirenpde.model.front`). ``False`` by default: measured to help
-            the paper's 2-D pulse and a small 1-D pulse's march, not yet the other marched cases.
+            the paper's 2-D pulse; on a small 1-D pulse's march within the spread of seeds; not yet
+            measured on the other marched cases.
     """
 
     steps: _Count = 2000
