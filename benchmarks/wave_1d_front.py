@@ -17,7 +17,7 @@ import argparse
 import statistics
 
 import torch
-from wave_pulse_windows import cone_share_argument, use_cone_share
+from wave_pulse_windows import cone_arguments, use_cone
 
 import sirenpde as sp
 from sirenpde.domains import Box
@@ -49,9 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(8)))
     parser.add_argument("--windows", type=int, default=2)
-    cone_share_argument(parser)
+    cone_arguments(parser)
     args = parser.parse_args()
-    use_cone_share(args)
+    use_cone(args)
     columns: dict[str, list[float]] = {"no front": [], "front": []}
     for seed in args.seeds:
         for name in columns:

@@ -23,6 +23,7 @@ import torch
 
 import sirenpde as sp
 import sirenpde.training.point_pools as point_pools
+import sirenpde.training.reach as reach
 from sirenpde.references.wave_fd import solve_wave_fd
 from sirenpde.sampling.strategies import RAD
 from sirenpde.training.errors import TrainingInterrupted
@@ -55,26 +56,32 @@ def setting_arguments(parser: argparse.ArgumentParser, train: int, training: str
     parser.add_argument("--model", default=model, help="model keys, e.g. 'layers: [32, 32, 32]'")
     parser.add_argument("--pde-points", type=int, default=0,
                         help="the PDE term's points per step (default: the file's 4000)")
-    cone_share_argument(parser)
+    cone_arguments(parser)
 
 
-def cone_share_argument(parser: argparse.ArgumentParser) -> None:
-    """``--cone-share``: the share of each window's points from its light cone, set by
-    :func:`use_cone_share`."""
+def cone_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--cone-band``: the band of each window's cutoff to its light cone, in units of the front's
+    smoothing length (0: no such cutoff); ``--cone-share``: without that cutoff, the share of each
+    window's points from its light cone. Set by :func:`use_cone`."""
+    parser.add_argument("--cone-band", type=float, default=reach.CONE_BAND,
+                        help="the band of each window's cutoff to its light cone (0: none, the network"
+                             f" acts on the whole reach; default {reach.CONE_BAND})")
     parser.add_argument("--cone-share", type=float, default=point_pools.CONE_SHARE,
-                        help="the share of each window's points drawn from its light cone (0: all"
-                             f" uniform over the reach; default {point_pools.CONE_SHARE})")
+                        help="without the cone's cutoff, the share of each window's points drawn from its"
+                             f" light cone (0: all uniform over the reach; default {point_pools.CONE_SHARE})")
 
 
-def use_cone_share(args: argparse.Namespace) -> None:
-    """Draw every march's points with ``args.cone_share`` of them from the light cone."""
+def use_cone(args: argparse.Namespace) -> None:
+    """March with the cone's cutoff of ``args.cone_band`` and ``args.cone_share`` of the points from
+    the light cone."""
+    reach.CONE_BAND = args.cone_band
     point_pools.CONE_SHARE = args.cone_share
 
 
 def pulse_spec(args: argparse.Namespace):
     """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args`` (and
     its light cone's share of the points)."""
-    use_cone_share(args)
+    use_cone(args)
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
     physics = PHYSICS

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from wave_pulse_windows import cone_share_argument, on_grid, train_windows, use_cone_share
+from wave_pulse_windows import cone_arguments, on_grid, train_windows, use_cone
 
 import sirenpde as sp
 from sirenpde.references.wave_fd import solve_wave_fd
@@ -36,9 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=int, default=1, help="windows to train (default 1)")
     parser.add_argument("--training", default="", help="more training keys, e.g. 'window_front: true'")
-    cone_share_argument(parser)
+    cone_arguments(parser)
     args = parser.parse_args()
-    use_cone_share(args)
+    use_cone(args)
     text = FILE.read_text()
     if args.training:  # the file's one-line mapping, `training: {windows: 12}`, with the keys added
         line = next(x for x in text.splitlines() if x.startswith("training: {") and x.endswith("}"))

@@ -10,6 +10,7 @@ import torch
 
 import sirenpde as sp
 from sirenpde.domains import Box
+from sirenpde.model.cone_cutoff import ConeCut
 from sirenpde.model.exact_initial import InitialLift
 from sirenpde.model.lifted import lift_jets
 from sirenpde.model.marched import START, MarchedModel, WindowLift, earlier_windows, next_table, start_table
@@ -34,10 +35,12 @@ def _networks(count: int = 3) -> list[SIREN]:
 
 
 def _frames(cut: bool, order: int = 2) -> list[Frame] | None:
-    """Scaled frames cut to a box inside the space (one side left uncut), or None (plain τ^p)."""
+    """Scaled frames cut to a box inside the space (one side left uncut) and to a light cone, or None
+    (plain τ^p)."""
     if not cut:
         return None
-    return [Frame(a, b - a, 0.7, (-0.5, -0.6), (0.4 + 0.1 * k, 0.5), (0.2, 0.3), (True, False), (True, True))
+    return [Frame(a, b - a, 0.7, (-0.5, -0.6), (0.4 + 0.1 * k, 0.5), (0.2, 0.3), (True, False), (True, True),
+                  ConeCut.of([[0.1, 0.0]], [0.3], 0.05, b - EDGES[0], 0.2))
             for k, (a, b) in enumerate(zip(EDGES, EDGES[1:], strict=False))]
 
 

@@ -13,6 +13,9 @@
   and its bands. A side the reach shares with the space is not cut (the boundary condition holds
   there, not zero).
 
+* with a cone, also :class:`~sirenpde.model.cone_cutoff.ConeCut`'s χ(x, t), the light cone of the
+  data: B is their product (the box's χ, the cone's and the time factor).
+
 A frame without a box and with s = Δ^p is the plain window ansatz τ^p·N.
 """
 
@@ -23,21 +26,16 @@ from dataclasses import dataclass
 
 import torch
 
+from .cone_cutoff import ConeCut
+from .smoothstep import smoothstep, smoothstep_jets
+
 __all__ = ["Frame", "cutoff", "cutoff_jets"]
 
 
-def _smoothstep(q: torch.Tensor) -> torch.Tensor:
-    q = q.clamp(0, 1)
-    return q**3 * (10 - 15 * q + 6 * q * q)
-
-
 def _smoothstep_jets(q: torch.Tensor, sign: float, width: float):
-    """S, dS/dx and d²S/dx² for q = sign·(x − edge)/width (zero slope and curvature outside the band)."""
-    inside = (q > 0) & (q < 1)
-    value, q = _smoothstep(q), q.clamp(0, 1)
-    slope = torch.where(inside, 30 * q * q * (1 - q) ** 2 * (sign / width), torch.zeros_like(q))
-    curve = torch.where(inside, 60 * q * (1 - q) * (1 - 2 * q) / width**2, torch.zeros_like(q))
-    return value, slope, curve
+    """S, dS/dx and d²S/dx² for q = sign·(x − edge)/width."""
+    value, slope, curve = smoothstep_jets(q)
+    return value, slope * (sign / width), curve / width**2
 
 
 def cutoff_jets(x: torch.Tensor, lo, hi, band, cut_lo,
@@ -69,9 +67,9 @@ def cutoff(x: torch.Tensor, lo, hi, band, cut_lo, cut_hi) -> torch.Tensor:
     chi = torch.ones(x.shape[0], dtype=x.dtype, device=x.device)
     for a, (low, high, width, at_low, at_high) in enumerate(zip(lo, hi, band, cut_lo, cut_hi, strict=True)):
         if at_low:
-            chi = chi * _smoothstep((x[:, a] - low) / width)
+            chi = chi * smoothstep((x[:, a] - low) / width)
         if at_high:
-            chi = chi * _smoothstep((high - x[:, a]) / width)
+            chi = chi * smoothstep((high - x[:, a]) / width)
     return chi
 
 
@@ -86,6 +84,7 @@ class Frame:
         lo, hi: the spatial box (the reach and its bands), or ``None`` (no cutoff).
         band: per axis, the width of the band in which χ falls from 1 to 0.
         cut_lo, cut_hi: per axis, whether that side of the box is cut (inside the space).
+        cone: the light cone's cutoff, or ``None``.
     """
 
     start: float
@@ -96,6 +95,7 @@ class Frame:
     band: tuple[float, ...] | None = None
     cut_lo: tuple[bool, ...] | None = None
     cut_hi: tuple[bool, ...] | None = None
+    cone: ConeCut | None = None
 
     def __post_init__(self) -> None:
         if not (self.step > 0 and math.isfinite(self.scale) and self.scale > 0):
@@ -117,6 +117,8 @@ class Frame:
         b = tau**order * self.scale
         if self.cuts:
             b = b * cutoff(x[:, :-1], self.lo, self.hi, self.band, self.cut_lo, self.cut_hi)
+        if self.cone is not None:
+            b = b * self.cone.value(x)
         return b
 
     def jets(self, x: torch.Tensor, order: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -134,11 +136,17 @@ class Frame:
             chi_second = chi_grad
         grad = torch.cat([t_value[:, None] * chi_grad, (t_slope * chi)[:, None]], dim=1)
         second = torch.cat([t_value[:, None] * chi_second, (t_curve * chi)[:, None]], dim=1)
-        return t_value * chi, grad, second
+        value = t_value * chi
+        if self.cone is None:
+            return value, grad, second
+        cone, cone_grad, cone_second = self.cone.jets(x)
+        second = second * cone[:, None] + 2 * grad * cone_grad + value[:, None] * cone_second
+        return value * cone, grad * cone[:, None] + value[:, None] * cone_grad, second
 
     def description(self) -> dict:
         return {"start": self.start, "step": self.step, "scale": self.scale, "lo": self.lo, "hi": self.hi,
-                "band": self.band, "cut_lo": self.cut_lo, "cut_hi": self.cut_hi}
+                "band": self.band, "cut_lo": self.cut_lo, "cut_hi": self.cut_hi,
+                "cone": None if self.cone is None else self.cone.description()}
 
     @classmethod
     def from_description(cls, description: dict) -> Frame:
@@ -147,4 +155,5 @@ class Frame:
             return None if value is None else tuple(kind(v) for v in value)
         return cls(float(description["start"]), float(description["step"]), float(description["scale"]),
                    tupled("lo", float), tupled("hi", float), tupled("band", float), tupled("cut_lo", bool),
-                   tupled("cut_hi", bool))
+                   tupled("cut_hi", bool),
+                   None if description.get("cone") is None else ConeCut.from_description(description["cone"]))

@@ -33,6 +33,7 @@ from ..domains import SpaceTime, UniformSampler
 from ..domains.clipped import Clipped
 from ..domains.regions import Boundary, Interior, Region
 from ..model.ansatz import AnsatzFactory
+from ..model.cone_cutoff import ConeCut
 from ..model.config import ModelConfig
 from ..model.marched import MarchedModel, WindowLift, WindowModel, earlier_windows, next_table, start_table
 from ..model.window_frame import Frame
@@ -41,7 +42,18 @@ from ..results.solution import Solution
 from .checkpoint import WINDOW_SUFFIX, Checkpointing, remove_checkpoints
 from .errors import TrainingInterrupted
 from .point_pools import WindowPoints, draw_places
-from .reach import Reach, front_of, light_cone, reaches, support, window_places, window_region
+from .reach import (
+    Reach,
+    cone_cut,
+    cut_cone,
+    front_of,
+    light_cone,
+    reaches,
+    support,
+    support_parts,
+    window_places,
+    window_region,
+)
 from .run import Progress
 from .settings import TrainConfig, resolve_device
 from .window_network import window_model
@@ -116,7 +128,8 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     places = draw_places(problem, regions, config, device, dtype, salt=104_729)
     found = support(problem, places, initial)
     reach = reaches(problem, found, [edges[0], *ends])
-    front = front_of(problem, found, initial) if config.window_front and reach[0] is not None else None
+    found_parts = support_parts(problem, found, initial) if reach[0] is not None else None
+    front = front_of(problem, found_parts) if config.window_front and found_parts is not None else None
     sampler = UniformSampler(generator=torch.Generator(device=device).manual_seed(config.seed + 104_731),
                              device=device, dtype=dtype)
     # Each region's places, their start tables and the reach they were drawn in, for the next window.
@@ -129,10 +142,11 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
         drawn = {key: window_places(window_region(region, reach[k], edges[k], ends[k]),
                                     len(places[key].x), sampler, initial, state[key], reach[k])
                  for key, region in regions.items()}
-        frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None))
-        cones = {key: light_cone(pool.x, found, float(problem.speed), ends[k] - edges[0])
-                 for key, (pool, _) in drawn.items()} if reach[k] is not None else {}
-        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn, cones,
+        cut = None if found_parts is None else cone_cut(problem, found_parts, ends[k] - edges[0])
+        frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None,
+                             cut))
+        cones = _cones(problem, drawn, found, cut, ends[k]) if reach[k] is not None or cut is not None else {}
+        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn, cones, cut is not None,
                                  WindowLift(earlier_windows(networks, edges, initial, frames), k))
         finished = _finished_path(checkpointing, k)
         model = window_model(window, networks, model_config, config.seed, front)
@@ -175,19 +189,30 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
 
 
 def _window_problem(problem: Problem, t0: float, t1: float, reach: Reach | None, drawn: Mapping,
-                    cones: Mapping, lift: WindowLift) -> Problem:
+                    cones: Mapping, only_cones: bool, lift: WindowLift) -> Problem:
     """The problem on the window's reach × [t0, t1], its terms drawing from the ``drawn`` places
-    (a term whose region has none is left out), partly from their ``cones``, with the window's
-    ``lift``."""
-    points = {key: WindowPoints(pool, t0, t1, table, cones.get(key)) if len(pool.x) else None
+    (a term whose region has none is left out), partly from their ``cones`` (only from them with
+    ``only_cones``: the network acts nowhere else), with the window's ``lift``."""
+    share = 1.0 if only_cones else None
+    points = {key: WindowPoints(pool, t0, t1, table, cones.get(key), share) if len(pool.x) else None
               for key, (pool, table) in drawn.items()}
     space = None if reach is None else Clipped(problem.domain.space, reach.lo, reach.hi)
     return in_window(problem, t0, t1, AnsatzFactory(WindowModel, lift), points, space)
 
 
-def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool) -> Frame:
-    """The window's frame: cut to its reach, scaled to the largest |g| + Δ·|h| its places start
-    from (plain τ^p where they start from nothing)."""
+def _cones(problem: Problem, drawn: Mapping, found, cut: ConeCut | None, end: float) -> dict:
+    """Each region's places the wave can reach by ``end``: where the ``cut`` lets the network act,
+    else within c·(end − t_0) of the support ``found``."""
+    if cut is not None:
+        return {key: cut_cone(pool.x, cut) for key, (pool, _) in drawn.items()}
+    return {key: light_cone(pool.x, found, float(problem.speed), end - problem.domain.t0)
+            for key, (pool, _) in drawn.items()}
+
+
+def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool,
+           cut: ConeCut | None) -> Frame:
+    """The window's frame: cut to its reach and the light cone (``cut``), scaled to the largest
+    |g| + Δ·|h| its places start from (plain τ^p where they start from nothing)."""
     step, order = t1 - t0, 2 if second_order else 1
     size = 0.0
     for _, table in drawn:
@@ -196,8 +221,8 @@ def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool)
             size = max(size, float((values[:, 0] + step * values[:, 1:].sum(dim=1)).max()))
     scale = size if size > 0 and np.isfinite(size) else step**order
     if reach is None:
-        return Frame(t0, step, scale)
-    return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi)
+        return Frame(t0, step, scale, cone=cut)
+    return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi, cut)
 
 
 def _in_window(callback, k: int, count: int, config: TrainConfig, before: float):

@@ -139,13 +139,15 @@ def _picked(index: torch.Tensor, u: torch.Tensor):
 class WindowPoints(_Pooled):
     """Points of one window: places from ``places``, times uniform in [t0, t1], each with its row of
     the window's start ``table`` (P, c, k) as ``data[START]``. With ``cone`` (indices of the places
-    the wave can reach by t1), :data:`CONE_SHARE` of the points come from those places."""
+    the wave can reach by t1), ``share`` of the points come from those places (``None``:
+    :data:`CONE_SHARE`)."""
 
     places: Places
     t0: float
     t1: float
     table: torch.Tensor
     cone: torch.Tensor | None = None
+    share: float | None = None
 
     def draw(self, n: int, sampler: Sampler) -> tuple[torch.Tensor, torch.Tensor | None,
                                                         Mapping[str, torch.Tensor]]:
@@ -156,9 +158,10 @@ class WindowPoints(_Pooled):
         return x, normals, {START: rows(self.table)}
 
     def _index(self, u: torch.Tensor) -> torch.Tensor:
-        """The places' indices for uniform numbers u (N,): below CONE_SHARE one of the cone's
+        """The places' indices for uniform numbers u (N,): below the share one of the cone's
         (u rescaled to [0, 1)), above it any place's (a share of 0: any place's, of 1: the cone's)."""
-        count, share = len(self.places.x), min(CONE_SHARE, 1.0)
+        count = len(self.places.x)
+        share = min(CONE_SHARE if self.share is None else self.share, 1.0)
         if self.cone is None or not len(self.cone) or len(self.cone) == count or share <= 0:
             return _index(u, count)
         in_cone = self.cone.to(u.device)[_index(u / share, len(self.cone))]

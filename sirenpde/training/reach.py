@@ -34,20 +34,25 @@ from ..domains import SpaceTime
 from ..domains.clipped import Clipped, EmptyPartError, in_box
 from ..domains.regions import Boundary, Interior, Region
 from ..domains.sampling import Sampler
+from ..model.cone_cutoff import ConeCut
 from ..model.exact_initial import InitialLift
 from ..model.front import parts
 from ..model.marched import free_flight, start_table
 from ..model.stored_values import as_channels
 from .point_pools import Places
 
-__all__ = ["Reach", "Support", "support", "reaches", "front_of", "window_region", "window_places",
-           "light_cone", "RELATIVE", "BAND", "FRONT_CELLS"]
+__all__ = ["Reach", "Support", "Parts", "support", "reaches", "support_parts", "front_of", "cone_cut",
+           "window_region", "window_places", "light_cone", "cut_cone", "RELATIVE", "BAND", "CONE_BAND",
+           "FRONT_CELLS"]
 
 RELATIVE = 1e-4
 """Data below this fraction of their largest value count as none (a Gaussian's tails)."""
 
 BAND = 0.25
 """The cutoff band's width, as a fraction of the reach's extent along each axis."""
+
+CONE_BAND = 2.0
+"""The light cone's cutoff band, in units of the front's smoothing length ε (0: no cutoff)."""
 
 FRONT_CELLS = 8
 """The front's smoothing length ε: the smallest part of the support's size (its measure's d'-th root)
@@ -120,12 +125,21 @@ def reaches(problem: Problem, found: Support | None, edges: Sequence[float]) -> 
     return out
 
 
-def front_of(problem: Problem, found: Support, initial: InitialLift) -> dict:
-    """The :class:`~sirenpde.model.front.FrontDistance` of a march around ``found`` (its scale
-    left to the network's box): a centre per connected part of the support (cells of
-    :data:`JOIN_PLACES` places, at least twice the places' spacing wide), and ε the smallest part's
-    size (its measure's d'-th root, on cells twice the spacing wide) over :data:`FRONT_CELLS`, at
-    least the spacing."""
+@dataclass(frozen=True)
+class Parts:
+    """The connected parts of the data's support, each as a centre (its data's) and a radius (its
+    farthest place from the centre, and the places' spacing), and ε, the smallest part's size (its
+    measure's d'-th root, on cells twice the spacing wide) over :data:`FRONT_CELLS`, at least the
+    spacing."""
+
+    centres: list[list[float]]
+    radii: list[float]
+    width: float
+
+
+def support_parts(problem: Problem, found: Support, initial: InitialLift) -> Parts:
+    """The :class:`Parts` of ``found``: places joined on cells of :data:`JOIN_PLACES` places, at
+    least twice their spacing wide."""
     positions, spacing = found.positions.to(torch.float64), found.spacing
     spatial = positions.shape[1]
     # Random places leave gaps: joined on cells of 2× their spacing, a 1-D support falls apart at
@@ -138,8 +152,25 @@ def front_of(problem: Problem, found: Support, initial: InitialLift) -> dict:
                 for members, _ in pieces]
     width = max(spacing, min(measures) ** (1 / spatial) / FRONT_CELLS)
     centres = [_centre(problem, initial, members) for members, _ in pieces]
-    return {"centers": centres, "width": width, "speed": float(problem.speed),
+    radii = [float((members - torch.tensor(centre, dtype=members.dtype)).norm(dim=1).max()) + spacing
+             for (members, _), centre in zip(pieces, centres, strict=True)]
+    return Parts(centres, radii, width)
+
+
+def front_of(problem: Problem, found: Parts) -> dict:
+    """The :class:`~sirenpde.model.front.FrontDistance` of a march around the support's parts
+    ``found`` (its scale left to the network's box)."""
+    return {"centers": found.centres, "width": found.width, "speed": float(problem.speed),
             "start": float(problem.domain.t0)}
+
+
+def cone_cut(problem: Problem, found: Parts, elapsed: float) -> ConeCut | None:
+    """The cutoff to the support's parts ``found`` grown by c·``elapsed``, its band :data:`CONE_BAND`
+    ε (``None`` where that is not positive: no cutoff)."""
+    if not CONE_BAND > 0:
+        return None
+    return ConeCut.of(found.centres, found.radii, found.width, float(problem.speed) * elapsed,
+                      CONE_BAND * found.width)
 
 
 def _centre(problem: Problem, initial: InitialLift, members: torch.Tensor) -> list[float]:
@@ -205,6 +236,12 @@ def light_cone(x: torch.Tensor, found: Support, speed: float, elapsed: float) ->
     chunk = max(1, 2**22 // max(1, len(positions)))
     near = [torch.cdist(part[:, :-1], positions).amin(dim=1) <= radius for part in x.split(chunk)]
     return torch.nonzero(torch.cat(near) if near else x.new_zeros(0, dtype=torch.bool)).flatten()
+
+
+def cut_cone(x: torch.Tensor, cut: ConeCut) -> torch.Tensor:
+    """The indices (K,) of the places x (N, d' + 1) where the cutoff ``cut`` is not zero: every
+    place where a window's network acts."""
+    return torch.nonzero(cut.value(x) > 0).flatten()
 
 
 def window_region(region: Region, reach: Reach | None, t0: float, t1: float) -> Region:
