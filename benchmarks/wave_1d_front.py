@@ -3,7 +3,7 @@ over several seeds: the comparison behind the front being off by default.
 
     python benchmarks/wave_1d_front.py                   # seeds 0 … 7
     python benchmarks/wave_1d_front.py --seeds 0 1 --windows 4
-    python benchmarks/wave_1d_front.py --cone-share 0    # all points uniform over the reach
+    python benchmarks/wave_1d_front.py --cone-band 0 --cone-share 0   # all points uniform over the reach
 
 u_tt = u_xx on [−1, 1] × [0, 0.2], u = exp(−x²/0.004) at rest, u = 0 at x = ±1 (never reached);
 exact u = (g(x − t) + g(x + t))/2. A 16×16 SIREN per window, 300 Adam + 20 Levenberg–Marquardt

@@ -6,7 +6,8 @@ window's end, to tell sampling density from capacity, and where that error is.
 
 The options are those of ``wave_pulse_windows.py`` (``--windows``, ``--train``, ``--model``,
 ``--training``, ``--pde-points``: the PDE term's points per step, the file's 4000 by default;
-``--cone-share``: the share of each window's points from its light cone, 0 for none).
+``--cone-band``: the band of each window's cutoff to its light cone, 0 for none; ``--cone-share``:
+without that cutoff, the share of each window's points from the light cone, 0 for none).
 The reference is leapfrog on 801² nodes, the errors relative L2 on a 201² grid; the network is
 evaluated on the CPU whatever device trained it. "Exact" is the error against the free-space
 solution instead (``wave_pulse_reference.py``; the front stays far from the walls until t = 0.4):

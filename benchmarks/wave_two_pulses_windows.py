@@ -3,7 +3,7 @@ window's end against leapfrog finite differences.
 
     python benchmarks/wave_two_pulses_windows.py --train 1
     python benchmarks/wave_two_pulses_windows.py --train 1 --training "window_front: true"
-    python benchmarks/wave_two_pulses_windows.py --train 1 --cone-share 0   # all points uniform
+    python benchmarks/wave_two_pulses_windows.py --train 1 --cone-band 0 --cone-share 0  # uniform
 
 The file's settings throughout (twelve windows, the rest chosen from the problem), with the
 ``--training`` keys added to its ``training`` mapping; training stops

@@ -6,8 +6,8 @@ only adds error (a marched window's network, held to nothing ahead of the wave b
 there, grows a skirt ahead of a round front). With χ in a window's B, the free part is exactly zero
 beyond that distance at the window's end, r = c·(t_{k+1} − t₀), and a band b, whatever the network
 does. Echoes stay inside: a path by a wall is longer than the straight line. χ does not follow the
-cone within the window: one that did (r = c·(t − t₀)) left Levenberg–Marquardt with residuals
-twenty times larger at each window's end on the paper's pulse.
+cone within the window: one that did (r = c·(t − t₀)), tried on the paper's pulse, left
+Levenberg–Marquardt with much larger residuals at each window's end.
 
 d is a smooth distance to a cover of the data by discs (balls), one per connected part of their
 support: centre c_j, radius R_j, s_j = √(|x − c_j|² + ε²), d = −ε·log Σ_j exp(−(s_j − R_j)/ε) — a soft

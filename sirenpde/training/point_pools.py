@@ -37,10 +37,12 @@ __all__ = ["Places", "LiftPoints", "WindowPoints", "POOL_FACTOR", "MIN_POOL", "C
 POOL_FACTOR = 16  # places per point a step: a fresh-looking batch every step, a table cheap to build
 MIN_POOL = 4096
 CONE_SHARE = 0.5
-"""The share of a window's points drawn from the places its wave can reach (its light cone), the rest
-uniform over all its places: nowhere less than half the uniform density — the points ahead of the
-wave keep the network quiet there — and inside the cone up to twice it, where a reach's box, cut
-square and widened by its cutoff band, is mostly ahead of a round front."""
+"""Without the light cone's cutoff (:data:`~sirenpde.training.reach.CONE_BAND` 0; with it every
+point is drawn where the network acts), the share of a window's points drawn from the places its
+wave can reach (its light cone), the rest uniform over all its places: nowhere less than half the
+uniform density — the points ahead of the wave keep the network quiet there — and inside the cone
+up to twice it, where a reach's box, cut square and widened by its cutoff band, is mostly ahead of
+a round front."""
 
 
 @dataclass(frozen=True, eq=False)

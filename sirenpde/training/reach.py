@@ -6,7 +6,11 @@ are not gets there: in window k, within c·(t_{k+1} − t_0) of the data's suppo
 in a large box lives on a few per cent of it early on; drawn over the whole box, nearly every
 point would sit where nothing happens, and the network would spread its frequencies over all of
 it. So each window works on its reach (a box: the data's support grown by c·(t_{k+1} − t_0), and
-a band beyond it where the network's part is cut off, :mod:`sirenpde.model.window_frame`).
+a band beyond it where the network's part is cut off, :mod:`sirenpde.model.window_frame`). A box
+around a round front is mostly ahead of it, so the network's part is also cut off beyond discs that
+cover the support's connected parts (:func:`support_parts`), grown by c·(t_{k+1} − t_0)
+(:func:`cone_cut`, :mod:`sirenpde.model.cone_cutoff`), and each step draws its points from the
+places where that cutoff is not zero (:func:`cut_cone`).
 
 The data's support is measured once, on pools over the whole problem: the initial data's
 magnitude |g| + T·|h| and each term's residual at u ≡ 0 (minus its data), each above
