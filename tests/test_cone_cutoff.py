@@ -84,8 +84,8 @@ def test_the_support_parts_cover_the_data_and_the_cone_holds_every_place_the_net
                          torch.float64, salt=1)
     found = support(problem, places, problem.ansatz.part)
     parts = support_parts(problem, found, problem.ansatz.part)
-    assert len(parts.centres) == 2
-    centres = torch.tensor(parts.centres, dtype=torch.float64)
+    assert len(parts.centers) == 2
+    centres = torch.tensor(parts.centers, dtype=torch.float64)
     near = torch.cdist(found.positions, centres) <= torch.tensor(parts.radii, dtype=torch.float64)
     assert bool(near.any(dim=1).all())
     cut = cone_cut(problem, parts, 0.1)

@@ -13,8 +13,9 @@
   and its bands. A side the reach shares with the space is not cut (the boundary condition holds
   there, not zero).
 
-* with a cone, also :class:`~sirenpde.model.cone_cutoff.ConeCut`'s χ(x, t), the light cone of the
-  data: B is their product (the box's χ, the cone's and the time factor).
+* with a cone, also :class:`~sirenpde.model.cone_cutoff.ConeCut`'s round cutoff, zero beyond
+  where the wave can be by the window's end: B is then the product of the time factor and both
+  cutoffs.
 
 A frame without a box and with s = Δ^p is the plain window ansatz τ^p·N.
 """

@@ -6,12 +6,13 @@ ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + B_k·N_k, (g_k, h
 u and u_t at t_k, so nothing the network does can break the join. Where the data leave most of the
 space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`): its points, its
 network's input box and B_k's cutoff, which also cuts the network off beyond the window's light
-cone (:mod:`sirenpde.model.cone_cutoff`), where every point is drawn; with an overlap, it is trained past t_{k+1} (it still hands
-over there), and with ``window_front`` its network is also given the wave front as an input
-(:mod:`sirenpde.model.front`). Each window is an ordinary run (:func:`~sirenpde.train`, the whole
-schedule), its network started from the previous window's — the same function of space, its first
-layer fitted to the new box (:func:`~sirenpde.training.window_network.rebox`): a field one window later looks
-more like the field now than like a random one, and only rescaling the inputs would start from
+cone (:mod:`sirenpde.model.cone_cutoff`), where every point is drawn; with an overlap, it is
+trained past t_{k+1} (it still hands over there), and with ``window_front`` its network is also
+given the wave front as an input (:mod:`sirenpde.model.front`). Each window is an ordinary run
+(:func:`~sirenpde.train`, the whole schedule), its network started from the previous window's —
+the same function of space, its first layer fitted to the new box
+(:func:`~sirenpde.training.window_network.rebox`): a field one window later looks more like the
+field now than like a random one, and only rescaling the inputs would start from
 that field stretched.
 
 The windows' networks, frozen once trained, make a :class:`~sirenpde.model.marched.MarchedModel`,

@@ -136,7 +136,7 @@ class Parts:
     measure's d'-th root, on cells twice the spacing wide) over :data:`FRONT_CELLS`, at least the
     spacing."""
 
-    centres: list[list[float]]
+    centers: list[list[float]]
     radii: list[float]
     width: float
 
@@ -164,7 +164,7 @@ def support_parts(problem: Problem, found: Support, initial: InitialLift) -> Par
 def front_of(problem: Problem, found: Parts) -> dict:
     """The :class:`~sirenpde.model.front.FrontDistance` of a march around the support's parts
     ``found`` (its scale left to the network's box)."""
-    return {"centers": found.centres, "width": found.width, "speed": float(problem.speed),
+    return {"centers": found.centers, "width": found.width, "speed": float(problem.speed),
             "start": float(problem.domain.t0)}
 
 
@@ -173,7 +173,7 @@ def cone_cut(problem: Problem, found: Parts, elapsed: float) -> ConeCut | None:
     ε (``None`` where that is not positive: no cutoff)."""
     if not CONE_BAND > 0:
         return None
-    return ConeCut.of(found.centres, found.radii, found.width, float(problem.speed) * elapsed,
+    return ConeCut.of(found.centers, found.radii, found.width, float(problem.speed) * elapsed,
                       CONE_BAND * found.width)
 
 
