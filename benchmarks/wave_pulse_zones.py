@@ -39,7 +39,7 @@ def main() -> None:
         shares = [np.linalg.norm(error[ring == i]) / norm for i in range(1, len(edges) + 1)]
         ahead = np.linalg.norm(error[r > t + 0.1]) / norm
         print(f"t = {t:.2f}: relative L2 {np.linalg.norm(error) / norm:.2e}, beyond r = t + 0.1"
-              f" {ahead:.1e}; by ring " + " ".join(f"{v:.0e}" for v in shares), flush=True)
+              f" {ahead:.1e}; by ring " + " ".join(f"{v:.1e}" for v in shares), flush=True)
 
 
 if __name__ == "__main__":
