@@ -80,7 +80,7 @@ def use_cone(args: argparse.Namespace) -> None:
 
 def pulse_spec(args: argparse.Namespace):
     """The pulse's physics marched in ``args.windows`` windows, with the extra keys of ``args`` (and
-    its light cone's share of the points)."""
+    its light-cone settings, :func:`use_cone`)."""
     use_cone(args)
     extra = f", {args.training}" if args.training else ""
     model = f"model: {{{args.model}}}\n" if args.model else ""
