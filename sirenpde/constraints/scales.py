@@ -37,7 +37,7 @@ from .constraint import Constraint
 from .problem import Problem
 
 __all__ = ["data_frequency", "problem_frequency", "natural_scales", "scaled", "zero_residual",
-           "MIN_FREQUENCY"]
+           "residual_at", "MIN_FREQUENCY"]
 
 MIN_FREQUENCY = math.pi / 2
 """The frequency assumed for data that hardly vary (a quarter period across the normalised cube):
@@ -81,6 +81,17 @@ def _residuals(problem: Problem, model: nn.Module, constraint, x, normals, data)
         fields.data = dict(data)
     r = constraint.residual(fields).reshape(x.shape[0], -1)
     return (torch.view_as_real(r).reshape(x.shape[0], -1) if r.is_complex() else r), points
+
+
+def residual_at(problem: Problem, model: nn.Module, constraint: Constraint, x: torch.Tensor,
+                normals: torch.Tensor | None) -> torch.Tensor:
+    """``constraint``'s residual rows (N, k) for the field ``model`` (no ansatz around it), in
+    float64, detached."""
+    x = x.detach().to(torch.float64)
+    normals = None if normals is None else normals.to(torch.float64)
+    with torch.enable_grad():
+        return _residuals(dataclasses.replace(problem, ansatz=None), model.to(torch.float64), constraint, x,
+                          normals, {})[0].detach()
 
 
 def zero_residual(problem: Problem, constraint: Constraint, x: torch.Tensor, normals: torch.Tensor | None,

@@ -14,8 +14,8 @@
   there, not zero).
 
 * with a cone, also :class:`~sirenpde.model.cone_cutoff.ConeCut`'s round cutoff, zero beyond
-  where the wave can be by the window's end: B is then the product of the time factor and both
-  cutoffs.
+  where the wave can be by the window's end; with walls, :class:`~sirenpde.model.walls.Walls`'
+  factor, zero on the box's sides where u = 0. B is the product of the time factor and all of them.
 
 A frame without a box and with s = Δ^p is the plain window ansatz τ^p·N.
 """
@@ -29,6 +29,7 @@ import torch
 
 from .cone_cutoff import ConeCut
 from .smoothstep import smoothstep, smoothstep_jets
+from .walls import Walls
 
 __all__ = ["Frame", "cutoff", "cutoff_jets"]
 
@@ -86,6 +87,7 @@ class Frame:
         band: per axis, the width of the band in which χ falls from 1 to 0.
         cut_lo, cut_hi: per axis, whether that side of the box is cut (inside the space).
         cone: the light cone's cutoff, or ``None``.
+        walls: the factor that holds u = 0 on walls, or ``None``.
     """
 
     start: float
@@ -97,6 +99,7 @@ class Frame:
     cut_lo: tuple[bool, ...] | None = None
     cut_hi: tuple[bool, ...] | None = None
     cone: ConeCut | None = None
+    walls: Walls | None = None
 
     def __post_init__(self) -> None:
         if not (self.step > 0 and math.isfinite(self.scale) and self.scale > 0):
@@ -118,9 +121,13 @@ class Frame:
         b = tau**order * self.scale
         if self.cuts:
             b = b * cutoff(x[:, :-1], self.lo, self.hi, self.band, self.cut_lo, self.cut_hi)
-        if self.cone is not None:
-            b = b * self.cone.value(x)
+        for factor in self._spatial():
+            b = b * factor.value(x)
         return b
+
+    def _spatial(self) -> list:
+        """The factors of B beyond the time factor and the box's cutoff."""
+        return [f for f in (self.cone, self.walls) if f is not None]
 
     def jets(self, x: torch.Tensor, order: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """B (N,), its gradient (N, d) and pure second derivatives (N, d) at space-time points x
@@ -138,16 +145,17 @@ class Frame:
         grad = torch.cat([t_value[:, None] * chi_grad, (t_slope * chi)[:, None]], dim=1)
         second = torch.cat([t_value[:, None] * chi_second, (t_curve * chi)[:, None]], dim=1)
         value = t_value * chi
-        if self.cone is None:
-            return value, grad, second
-        cone, cone_grad, cone_second = self.cone.jets(x)
-        second = second * cone[:, None] + 2 * grad * cone_grad + value[:, None] * cone_second
-        return value * cone, grad * cone[:, None] + value[:, None] * cone_grad, second
+        for factor in self._spatial():  # the product rule, one factor at a time
+            f, f_grad, f_second = factor.jets(x)
+            second = second * f[:, None] + 2 * grad * f_grad + value[:, None] * f_second
+            value, grad = value * f, grad * f[:, None] + value[:, None] * f_grad
+        return value, grad, second
 
     def description(self) -> dict:
         return {"start": self.start, "step": self.step, "scale": self.scale, "lo": self.lo, "hi": self.hi,
                 "band": self.band, "cut_lo": self.cut_lo, "cut_hi": self.cut_hi,
-                "cone": None if self.cone is None else self.cone.description()}
+                "cone": None if self.cone is None else self.cone.description(),
+                "walls": None if self.walls is None else self.walls.description()}
 
     @classmethod
     def from_description(cls, description: dict) -> Frame:
@@ -157,4 +165,5 @@ class Frame:
         return cls(float(description["start"]), float(description["step"]), float(description["scale"]),
                    tupled("lo", float), tupled("hi", float), tupled("band", float), tupled("cut_lo", bool),
                    tupled("cut_hi", bool),
-                   None if description.get("cone") is None else ConeCut.from_description(description["cone"]))
+                   None if description.get("cone") is None else ConeCut.from_description(description["cone"]),
+                   None if description.get("walls") is None else Walls.from_description(description["walls"]))

@@ -6,7 +6,8 @@ ansatz of :mod:`sirenpde.model.marched`: u_k = g_k + τ·h_k + B_k·N_k, (g_k, h
 u and u_t at t_k, so nothing the network does can break the join. Where the data leave most of the
 space at rest, the window is posed on its reach (:mod:`sirenpde.training.reach`): its points, its
 network's input box and B_k's cutoff, which also cuts the network off beyond the window's light
-cone (:mod:`sirenpde.model.cone_cutoff`), where every point is drawn; with an overlap, it is
+cone (:mod:`sirenpde.model.cone_cutoff`), where every point is drawn, and holds u = 0 exactly on
+the box's walls where the data allow (:mod:`sirenpde.training.walls`); with an overlap, it is
 trained past t_{k+1} (it still hands over there), and with ``window_front`` its network is also
 given the wave front as an input (:mod:`sirenpde.model.front`). Each window is an ordinary run
 (:func:`~sirenpde.train`, the whole schedule), its network started from the previous window's —
@@ -38,6 +39,7 @@ from ..model.ansatz import AnsatzFactory
 from ..model.cone_cutoff import ConeCut
 from ..model.config import ModelConfig
 from ..model.marched import MarchedModel, WindowLift, WindowModel, earlier_windows, next_table, start_table
+from ..model.walls import Walls
 from ..model.window_frame import Frame
 from ..results.atomic import atomic_path
 from ..results.solution import Solution
@@ -58,6 +60,7 @@ from .reach import (
 )
 from .run import Progress
 from .settings import TrainConfig, resolve_device
+from .walls import zero_walls
 from .window_network import window_model
 
 __all__ = ["march", "in_window", "window_edges"]
@@ -132,6 +135,8 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     reach = reaches(problem, found, [edges[0], *ends])
     found_parts = support_parts(problem, found, initial) if reach[0] is not None else None
     front = front_of(problem, found_parts) if config.window_front and found_parts is not None else None
+    walls, held = (None, frozenset()) if found_parts is None else zero_walls(problem, places, initial,
+                                                                             found_parts.width)
     sampler = UniformSampler(generator=torch.Generator(device=device).manual_seed(config.seed + 104_731),
                              device=device, dtype=dtype)
     # Each region's places, their start tables and the reach they were drawn in, for the next window.
@@ -143,13 +148,14 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
     for k in range(count):
         drawn = {key: window_places(window_region(region, reach[k], edges[k], ends[k]),
                                     len(places[key].x), sampler, initial, state[key], reach[k])
-                 for key, region in regions.items()}
+                 for key, region in regions.items() if key not in held}
         cut = None if found_parts is None else cone_cut(problem, found_parts, ends[k] - edges[0])
         frames.append(_frame(edges[k], edges[k + 1], reach[k], drawn.values(), initial.velocity is not None,
-                             cut))
+                             cut, walls))
         cones = _cones(problem, drawn, found, cut, ends[k]) if reach[k] is not None or cut is not None else {}
-        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn, cones, cut is not None,
-                                 WindowLift(earlier_windows(networks, edges, initial, frames), k))
+        lift = WindowLift(earlier_windows(networks, edges, initial, frames), k)
+        window = _window_problem(problem, edges[k], ends[k], reach[k], drawn | dict.fromkeys(held), cones,
+                                 cut is not None, lift)
         finished = _finished_path(checkpointing, k)
         model = window_model(window, networks, model_config, config.seed, front)
         if finished is not None and finished.exists():  # trained before an interruption
@@ -179,8 +185,8 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
         networks.append(network)
         if k + 1 < count:
             windows = earlier_windows(networks, edges, initial, frames)
-            state = {key: (pool, next_table(table, windows, k, pool.x) if len(pool.x) else table, reach[k])
-                     for key, (pool, table) in drawn.items()}
+            state |= {key: (pool, next_table(table, windows, k, pool.x) if len(pool.x) else table, reach[k])
+                      for key, (pool, table) in drawn.items()}
         if solution is not None:
             histories.append(solution.history)
             infos.append(solution.info)
@@ -193,11 +199,11 @@ def march(problem: Problem, config: TrainConfig, model_config: ModelConfig, trai
 def _window_problem(problem: Problem, t0: float, t1: float, reach: Reach | None, drawn: Mapping,
                     cones: Mapping, only_cones: bool, lift: WindowLift) -> Problem:
     """The problem on the window's reach × [t0, t1], its terms drawing from the ``drawn`` places
-    (a term whose region has none is left out), partly from their ``cones`` (only from them with
-    ``only_cones``: the network acts nowhere else), with the window's ``lift``."""
+    (a term whose region has none, or ``None``, is left out), partly from their ``cones`` (only
+    from them with ``only_cones``: the network acts nowhere else), with the window's ``lift``."""
     share = 1.0 if only_cones else None
-    points = {key: WindowPoints(pool, t0, t1, table, cones.get(key), share) if len(pool.x) else None
-              for key, (pool, table) in drawn.items()}
+    points = {key: None if pair is None or not len(pair[0].x) else
+              WindowPoints(pair[0], t0, t1, pair[1], cones.get(key), share) for key, pair in drawn.items()}
     space = None if reach is None else Clipped(problem.domain.space, reach.lo, reach.hi)
     return in_window(problem, t0, t1, AnsatzFactory(WindowModel, lift), points, space)
 
@@ -212,9 +218,10 @@ def _cones(problem: Problem, drawn: Mapping, found, cut: ConeCut | None, end: fl
 
 
 def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool,
-           cut: ConeCut | None) -> Frame:
-    """The window's frame: cut to its reach and the light cone (``cut``), scaled to the largest
-    |g| + Δ·|h| its places start from (plain τ^p where they start from nothing)."""
+           cut: ConeCut | None, walls: Walls | None) -> Frame:
+    """The window's frame: cut to its reach and the light cone (``cut``), zero on those of ``walls``
+    its reach meets, scaled to the largest |g| + Δ·|h| its places start from (plain τ^p where they
+    start from nothing)."""
     step, order = t1 - t0, 2 if second_order else 1
     size = 0.0
     for _, table in drawn:
@@ -223,8 +230,9 @@ def _frame(t0: float, t1: float, reach: Reach | None, drawn, second_order: bool,
             size = max(size, float((values[:, 0] + step * values[:, 1:].sum(dim=1)).max()))
     scale = size if size > 0 and np.isfinite(size) else step**order
     if reach is None:
-        return Frame(t0, step, scale, cone=cut)
-    return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi, cut)
+        return Frame(t0, step, scale, cone=cut, walls=walls)
+    walls = None if walls is None else walls.met(reach.cut_lo, reach.cut_hi)
+    return Frame(t0, step, scale, reach.lo, reach.hi, reach.band, reach.cut_lo, reach.cut_hi, cut, walls)
 
 
 def _in_window(callback, k: int, count: int, config: TrainConfig, before: float):
