@@ -3,11 +3,12 @@
 A march's window writes u = g + τ·h + B·N. Where a wall's condition is u = 0 and the data the march
 starts from are zero there (or negligible: their tails), g and h on the wall are those data in every
 window (each is the last window's u and u_t there), so a factor of B that vanishes on the wall holds
-u there to them whatever the network does: the wall's term leaves the loss. Held only by a penalty, a wall is an extra fit on the
-sliver of it inside the window's light cone, one that the loss's natural scales weigh far above
-the PDE in a window much shorter than the interval (the PDE's scale grows as the time axis
-shortens); on two pulses in a box, the window whose cone first reached a wall fitted its PDE far
-less closely with the wall's term than without it (docs/benchmarks.md).
+u there to them whatever the network does: the wall's term leaves the loss. Held only by a
+penalty, a wall is an extra fit on the sliver of it inside the window's light cone, one that the
+loss's natural scales weigh far above the PDE in a window much shorter than the interval (the
+PDE's scale grows as the time axis shortens); on two pulses in a box, the window whose cone first
+reached a wall fitted its PDE far less closely with the wall's term than without it
+(docs/benchmarks.md).
 
 d_s is the distance to wall s (x_a − lo_a or hi_a − x_a), ℓ the factor's length. tanh has slope
 1/ℓ at the wall, so u may leave it with any slope (a wave reflects off it with u_x ≠ 0), and is
