@@ -83,26 +83,23 @@ def _residuals(problem: Problem, model: nn.Module, constraint, x, normals, data)
     return (torch.view_as_real(r).reshape(x.shape[0], -1) if r.is_complex() else r), points
 
 
-def residual_at(problem: Problem, model: nn.Module, constraint: Constraint, x: torch.Tensor,
-                normals: torch.Tensor | None) -> torch.Tensor:
-    """``constraint``'s residual rows (N, k) for the field ``model`` (no ansatz around it), in
-    float64, detached."""
+def residual_at(problem: Problem, model: nn.Module | None, constraint: Constraint, x: torch.Tensor,
+                normals: torch.Tensor | None, data=None) -> torch.Tensor:
+    """``constraint``'s residual rows (N, k) for the field ``model`` (``None``: u ≡ 0) with the
+    problem's ansatz left out, in float64, detached."""
+    bare = dataclasses.replace(problem, ansatz=None)
     x = x.detach().to(torch.float64)
     normals = None if normals is None else normals.to(torch.float64)
+    model = _zero(bare) if model is None else model.to(torch.float64)
     with torch.enable_grad():
-        return _residuals(dataclasses.replace(problem, ansatz=None), model.to(torch.float64), constraint, x,
-                          normals, {})[0].detach()
+        return _residuals(bare, model, constraint, x, normals, data or {})[0].detach()
 
 
 def zero_residual(problem: Problem, constraint: Constraint, x: torch.Tensor, normals: torch.Tensor | None,
                   data=None) -> torch.Tensor:
     """``constraint``'s residual rows (N, k) at u ≡ 0 with the problem's ansatz left out — minus its
     data (−f, −g, …) — in float64, detached."""
-    bare = dataclasses.replace(problem, ansatz=None)
-    x = x.detach().to(torch.float64)
-    normals = None if normals is None else normals.to(torch.float64)
-    with torch.enable_grad():
-        return _residuals(bare, _zero(bare), constraint, x, normals, data or {})[0].detach()
+    return residual_at(problem, None, constraint, x, normals, data)
 
 
 def _samples(problem: Problem, seed: int):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .axis_product import axis_product_jets
+
 __all__ = ["Walls"]
 
 
@@ -73,24 +75,15 @@ class Walls:
         return w
 
     def jets(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """w (N,), its gradient (N, d'+1) and pure second derivatives (N, d'+1) at points x: per axis
-        the product of its walls' factors f, f' = s(1 − f²)/ℓ, f'' = −2f(1 − f²)/ℓ², times the
-        other axes' factors."""
-        ones, zeros = torch.ones_like(x[:, 0]), torch.zeros_like(x[:, 0])
-        d = x.shape[1] - 1
-        factors, slopes, curves = [ones] * d, [zeros] * d, [zeros] * d
-        for a, edge, sign in self._sides():
-            f = torch.tanh(sign * (x[:, a] - edge) / self.length)
-            f1 = sign * (1 - f * f) / self.length
-            f2 = -2 * f * (1 - f * f) / self.length**2
-            g, g1, g2 = factors[a], slopes[a], curves[a]
-            factors[a], slopes[a], curves[a] = g * f, g1 * f + g * f1, g2 * f + 2 * g1 * f1 + g * f2
-        value = torch.stack(factors, dim=1).prod(dim=1)
-        others = [torch.stack([factors[b] for b in range(d) if b != a] or [ones], dim=1).prod(dim=1)
-                  for a in range(d)]
-        grad = torch.stack([slopes[a] * others[a] for a in range(d)] + [zeros], dim=1)
-        second = torch.stack([curves[a] * others[a] for a in range(d)] + [zeros], dim=1)
-        return value, grad, second
+        """w (N,), its gradient (N, d'+1) and pure second derivatives (N, d'+1) at points x: each
+        wall's factor f has f' = s(1 − f²)/ℓ and f'' = −2f(1 − f²)/ℓ² (s its side's sign)."""
+        def sides():
+            for a, edge, sign in self._sides():
+                f = torch.tanh(sign * (x[:, a] - edge) / self.length)
+                yield a, f, sign * (1 - f * f) / self.length, -2 * f * (1 - f * f) / self.length**2
+        value, grad, second = axis_product_jets(x[:, :-1], sides())
+        zero = torch.zeros_like(value)[:, None]  # nothing along t
+        return value, torch.cat([grad, zero], dim=1), torch.cat([second, zero], dim=1)
 
     def description(self) -> dict:
         return {"lo": list(self.lo), "hi": list(self.hi), "at_lo": list(self.at_lo),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .axis_product import axis_product_jets
 from .cone_cutoff import ConeCut
 from .smoothstep import smoothstep, smoothstep_jets
 from .walls import Walls
@@ -45,22 +46,14 @@ def cutoff_jets(x: torch.Tensor, lo, hi, band, cut_lo,
     """χ (N,), its gradient (N, d') and pure second derivatives (N, d') at the spatial positions x
     (N, d'), in closed form (forward mode through the clamps and products costs more than the
     network it multiplies)."""
-    ones, zeros = torch.ones_like(x), torch.zeros_like(x)
-    d = x.shape[1]
-    factors, slopes, curves = [ones[:, 0]] * d, [zeros[:, 0]] * d, [zeros[:, 0]] * d
-    for a, (low, high, width, at_low, at_high) in enumerate(zip(lo, hi, band, cut_lo, cut_hi, strict=True)):
-        sides = ((at_low, (x[:, a] - low) / width, 1.0), (at_high, (high - x[:, a]) / width, -1.0))
-        for cut, q, sign in sides:
-            if cut:
-                v, d1, d2 = _smoothstep_jets(q, sign, width)
-                f, f1, f2 = factors[a], slopes[a], curves[a]
-                factors[a], slopes[a], curves[a] = f * v, f1 * v + f * d1, f2 * v + 2 * f1 * d1 + f * d2
-    value = torch.stack(factors, dim=1).prod(dim=1)
-    others = [torch.stack([factors[b] for b in range(d) if b != a] or [ones[:, 0]], dim=1).prod(dim=1)
-              for a in range(d)]
-    grad = torch.stack([slopes[a] * others[a] for a in range(d)], dim=1)
-    second = torch.stack([curves[a] * others[a] for a in range(d)], dim=1)
-    return value, grad, second
+    def sides():
+        for a, (low, high, width, at_low, at_high) in enumerate(zip(lo, hi, band, cut_lo, cut_hi,
+                                                                    strict=True)):
+            if at_low:
+                yield (a, *_smoothstep_jets((x[:, a] - low) / width, 1.0, width))
+            if at_high:
+                yield (a, *_smoothstep_jets((high - x[:, a]) / width, -1.0, width))
+    return axis_product_jets(x, sides())
 
 
 def cutoff(x: torch.Tensor, lo, hi, band, cut_lo, cut_hi) -> torch.Tensor:

@@ -46,8 +46,8 @@ from ..model.stored_values import as_channels
 from .point_pools import Places
 
 __all__ = ["Reach", "Support", "Parts", "support", "reaches", "support_parts", "front_of", "cone_cut",
-           "window_region", "window_places", "light_cone", "cut_cone", "RELATIVE", "BAND", "CONE_BAND",
-           "FRONT_CELLS"]
+           "window_region", "window_places", "light_cone", "cut_cone", "start_size", "RELATIVE", "BAND",
+           "CONE_BAND", "FRONT_CELLS"]
 
 RELATIVE = 1e-4
 """Data below this fraction of their largest value count as none (a Gaussian's tails)."""
@@ -207,12 +207,8 @@ def _support(problem: Problem, places: Mapping[int, Places],
     for pool in places.values():
         if not isinstance(pool.region, Interior):
             continue
-        x = pool.x.detach().cpu().to(torch.float64)
-        at = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], t0)], dim=1)
-        size = as_channels(initial.value, at, 1).abs()
-        if initial.velocity is not None:
-            size = size + duration * as_channels(initial.velocity, at, 1).abs()
-        found.append(_above(size[:, 0], at))
+        at = pool.x.detach().cpu().to(torch.float64)
+        found.append(_above(start_size(initial, at, t0, duration), at))
         spacing = max(spacing, (volume / len(at)) ** (1 / (at.shape[1] - 1)))
     for c in problem.constraints:
         pool = places[id(c.region)]
@@ -221,6 +217,16 @@ def _support(problem: Problem, places: Mapping[int, Places],
         found.append(_above(residual.amax(dim=1), x.to(torch.float64)))
     found = [f for f in found if len(f)]
     return (torch.cat(found) if found else None), spacing
+
+
+def start_size(initial: InitialLift, x: torch.Tensor, t0: float, duration: float) -> torch.Tensor:
+    """|g| + T·|h| (N,), the initial data's size over a march of ``duration``, at the places of
+    points x (N, d'+1) (their times are replaced by ``t0``)."""
+    at = torch.cat([x[:, :-1], torch.full_like(x[:, -1:], t0)], dim=1)
+    size = as_channels(initial.value, at, 1).abs()
+    if initial.velocity is not None:
+        size = size + duration * as_channels(initial.velocity, at, 1).abs()
+    return size[:, 0]
 
 
 def _above(size: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -19,14 +19,13 @@ from torch import nn
 
 from ..constraints.constraint import Constraint
 from ..constraints.problem import Problem
-from ..constraints.scales import residual_at
+from ..constraints.scales import residual_at, zero_residual
 from ..domains import Box
 from ..domains.regions import Boundary
 from ..model.exact_initial import InitialLift
-from ..model.marched import start_table
 from ..model.walls import Walls
 from .point_pools import Places
-from .reach import RELATIVE
+from .reach import RELATIVE, start_size
 
 __all__ = ["zero_walls", "WALL_CELLS"]
 
@@ -61,7 +60,8 @@ def zero_walls(problem: Problem, places: Mapping[int, Places], initial: InitialL
         return None, frozenset()
     lo, hi = (tuple(float(v) for v in b) for b in space.bounds())
     d = len(lo)
-    largest = _largest_start(places, initial, problem.domain.duration)
+    sizes = (float(_start_size(problem, pool, initial).max()) for pool in places.values() if len(pool.x))
+    largest = max(sizes, default=0.0)
     held: dict[int, bool] = {}
     at_lo, at_hi = [False] * d, [False] * d
     for c in problem.constraints:
@@ -71,7 +71,7 @@ def zero_walls(problem: Problem, places: Mapping[int, Places], initial: InitialL
         pool = places[id(region)]
         sides = _sides(pool.x[:, :-1].detach().cpu().to(torch.float64), lo, hi)
         ok = (isinstance(c, Constraint) and sides is not None
-              and _zero_value_condition(problem, c, pool, initial, largest, problem.domain.duration))
+              and _zero_value_condition(problem, c, pool, initial, largest))
         held[id(region)] = held.get(id(region), True) and ok
         if ok:
             for a, high in sides:
@@ -84,18 +84,10 @@ def zero_walls(problem: Problem, places: Mapping[int, Places], initial: InitialL
     return Walls(lo, hi, tuple(at_lo), tuple(at_hi), WALL_CELLS * width), regions
 
 
-def _largest_start(places: Mapping[int, Places], initial: InitialLift, duration: float) -> float:
-    """The largest |g| + T·|h| of the initial data over all the pools."""
-    largest = 0.0
-    for pool in places.values():
-        largest = max(largest, float(_start_size(pool, initial, duration).max(initial=0.0)))
-    return largest
-
-
-def _start_size(pool: Places, initial: InitialLift, duration: float):
-    """|g| + T·|h| at the pool's places, as a NumPy array."""
-    table = start_table(initial, pool.x.detach().cpu().to(torch.float64))[:, :, 0].abs()
-    return (table[:, 0] + duration * table[:, 1:].sum(dim=1)).numpy()
+def _start_size(problem: Problem, pool: Places, initial: InitialLift) -> torch.Tensor:
+    """The initial data's size |g| + T·|h| (P,) at the pool's places."""
+    return start_size(initial, pool.x.detach().cpu().to(torch.float64), problem.domain.t0,
+                      problem.domain.duration)
 
 
 def _sides(x: torch.Tensor, lo, hi) -> set[tuple[int, bool]] | None:
@@ -112,12 +104,12 @@ def _sides(x: torch.Tensor, lo, hi) -> set[tuple[int, bool]] | None:
 
 
 def _zero_value_condition(problem: Problem, c: Constraint, pool: Places, initial: InitialLift,
-                          largest: float, duration: float) -> bool:
+                          largest: float) -> bool:
     """Whether ``c`` is u = 0 at the pool's places, where the initial data are zero too."""
     normals = None if pool.normals is None else pool.normals.detach().cpu()
     x = pool.x.detach().cpu()
     try:
-        base = residual_at(problem, _Zero(), c, x, normals)
+        base = zero_residual(problem, c, x, normals)
         probed = residual_at(problem, _Probe(), c, x, normals)
     except Exception:  # noqa: BLE001  a residual the probes cannot stand in for is left as a term
         return False
@@ -127,11 +119,4 @@ def _zero_value_condition(problem: Problem, c: Constraint, pool: Places, initial
     threshold = RELATIVE * largest
     return (float((probed - base - u).abs().max()) <= _SAME * float(u.abs().max())
             and float(base.abs().max()) <= threshold
-            and float(_start_size(pool, initial, duration).max()) <= threshold)
-
-
-class _Zero(nn.Module):
-    """u = 0, still a function of x (its derivatives are zeros, not missing)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return 0 * x[:, :1]
+            and float(_start_size(problem, pool, initial).max()) <= threshold)
